@@ -1,0 +1,50 @@
+//! `cargo xtask bench [name…]`: runs benchmarks, each writing
+//! `target/bench/<name>.json`.
+//!
+//! A benchmark is a `harness = false` bench target; it reads the output
+//! directory from `MSGKIT_BENCH_DIR`, prints a readable table and writes
+//! records `{name, unit, ours, baseline, ratio}`.
+
+use crate::run::{cargo, status, target_dir};
+
+/// One benchmark: its name on the command line, package and bench target.
+struct Bench {
+    name: &'static str,
+    package: &'static str,
+    target: &'static str,
+}
+
+/// Every benchmark, in the order `cargo xtask bench` runs them.
+const BENCHES: &[Bench] = &[];
+
+pub(crate) fn run(names: &[String]) -> Result<(), String> {
+    if BENCHES.is_empty() {
+        return Err("no benchmarks are built yet: they land with their crates".into());
+    }
+    let selected: Vec<&Bench> = if names.is_empty() {
+        BENCHES.iter().collect()
+    } else {
+        names
+            .iter()
+            .map(|name| {
+                BENCHES.iter().find(|b| b.name == name).ok_or_else(|| {
+                    let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
+                    format!("unknown benchmark `{name}`; known: {}", known.join(", "))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let out = target_dir().join("bench");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    for (index, bench) in selected.iter().enumerate() {
+        println!("==> [{}/{}] bench {}", index + 1, selected.len(), bench.name);
+        status(
+            &format!("bench {}", bench.name),
+            cargo()
+                .args(["bench", "--package", bench.package, "--bench", bench.target])
+                .env("MSGKIT_BENCH_DIR", &out),
+        )?;
+        println!("<== wrote {}", out.join(format!("{}.json", bench.name)).display());
+    }
+    Ok(())
+}

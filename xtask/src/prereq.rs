@@ -1,0 +1,29 @@
+//! External prerequisites the tests need, installed idempotently by
+//! `cargo xtask test` itself, never assumed to be on the machine.
+//!
+//! Each entry checks whether it is already satisfied before installing.
+
+use crate::run::project_root;
+
+/// One external prerequisite.
+struct Prereq {
+    /// Shown in the gate's progress.
+    name: &'static str,
+    /// Installs it if missing; must be idempotent and fast when satisfied.
+    ensure: fn(&std::path::Path) -> Result<(), String>,
+}
+
+/// The prerequisites, in install order. Crates that need one add it here.
+const PREREQS: &[Prereq] = &[];
+
+pub(crate) fn ensure() -> Result<(), String> {
+    if PREREQS.is_empty() {
+        println!("no external prerequisites");
+    }
+    let root = project_root();
+    for prereq in PREREQS {
+        println!("--- {}", prereq.name);
+        (prereq.ensure)(&root).map_err(|e| format!("{}: {e}", prereq.name))?;
+    }
+    Ok(())
+}
