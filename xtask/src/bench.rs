@@ -15,7 +15,12 @@ struct Bench {
 }
 
 /// Every benchmark, in the order `cargo xtask bench` runs them.
-const BENCHES: &[Bench] = &[];
+const BENCHES: &[Bench] = &[
+    // updates
+    // vk
+    // push
+    // auth
+];
 
 pub(crate) fn run(names: &[String]) -> Result<(), String> {
     if BENCHES.is_empty() {
