@@ -1,0 +1,178 @@
+//! [`MemoryPersistence`]: an in-memory backend for tests, examples and
+//! short-lived bots.
+//!
+//! It implements both ports: the context-free one stores into the default
+//! space, the context-aware one (`C = String`) into one space per context,
+//! so one instance can hold several accounts. Batches are atomic (one lock
+//! for the whole batch) and ids can be listed. Nothing survives the
+//! process, and values are stored as given (no copy-on-write tricks).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::creds::AuthCreds;
+use crate::error::Result;
+use crate::family::KeyFamily;
+use crate::port::{ContextPersistence, KeyWrite, Persistence};
+
+/// The keys of one space, ordered by (family, id).
+pub type KeyMap = BTreeMap<(KeyFamily, String), Value>;
+
+#[derive(Default)]
+struct Space {
+    creds: Option<AuthCreds>,
+    keys: KeyMap,
+}
+
+/// An in-memory backend; cloning shares the storage.
+#[derive(Clone, Default)]
+pub struct MemoryPersistence {
+    spaces: Arc<Mutex<HashMap<Option<String>, Space>>>,
+}
+
+impl MemoryPersistence {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Option<String>, Space>> {
+        // a panic while holding the lock cannot leave a space half-written
+        // (every mutation is a single map operation), so poison is ignored
+        self.spaces.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn with_space<T>(&self, space: Option<&str>, f: impl FnOnce(&mut Space) -> T) -> T {
+        let mut spaces = self.lock();
+        f(spaces.entry(space.map(str::to_owned)).or_default())
+    }
+
+    /// A copy of every key of a space (`None` = the context-free space).
+    pub fn keys_of(&self, space: Option<&str>) -> KeyMap {
+        self.with_space(space, |s| s.keys.clone())
+    }
+
+    fn load_creds(&self, space: Option<&str>) -> Option<AuthCreds> {
+        self.with_space(space, |s| s.creds.clone())
+    }
+
+    fn save_creds(&self, space: Option<&str>, creds: &AuthCreds) {
+        self.with_space(space, |s| s.creds = Some(creds.clone()));
+    }
+
+    fn load(&self, space: Option<&str>, family: &KeyFamily, id: &str) -> Option<Value> {
+        self.with_space(space, |s| s.keys.get(&(family.clone(), id.to_owned())).cloned())
+    }
+
+    fn load_many(
+        &self,
+        space: Option<&str>,
+        family: &KeyFamily,
+        ids: &[String],
+    ) -> Vec<Option<Value>> {
+        self.with_space(space, |s| {
+            ids.iter().map(|id| s.keys.get(&(family.clone(), id.clone())).cloned()).collect()
+        })
+    }
+
+    fn write(&self, space: Option<&str>, writes: &[KeyWrite]) {
+        self.with_space(space, |s| {
+            for write in writes {
+                let key = (write.family.clone(), write.id.clone());
+                match &write.value {
+                    Some(value) => s.keys.insert(key, value.clone()),
+                    None => s.keys.remove(&key),
+                };
+            }
+        });
+    }
+
+    fn list(&self, space: Option<&str>, family: &KeyFamily) -> Vec<String> {
+        self.with_space(space, |s| {
+            s.keys.keys().filter(|(f, _)| f == family).map(|(_, id)| id.clone()).collect()
+        })
+    }
+}
+
+#[async_trait]
+impl Persistence for MemoryPersistence {
+    async fn load_credentials(&self) -> Result<Option<AuthCreds>> {
+        Ok(self.load_creds(None))
+    }
+
+    async fn save_credentials(&self, creds: &AuthCreds) -> Result<()> {
+        self.save_creds(None, creds);
+        Ok(())
+    }
+
+    async fn load_key(&self, family: &KeyFamily, id: &str) -> Result<Option<Value>> {
+        Ok(self.load(None, family, id))
+    }
+
+    async fn save_key(&self, family: &KeyFamily, id: &str, value: &Value) -> Result<()> {
+        self.write(None, &[KeyWrite::save(family.clone(), id, value.clone())]);
+        Ok(())
+    }
+
+    async fn delete_key(&self, family: &KeyFamily, id: &str) -> Result<()> {
+        self.write(None, &[KeyWrite::delete(family.clone(), id)]);
+        Ok(())
+    }
+
+    async fn load_keys(&self, family: &KeyFamily, ids: &[String]) -> Result<Vec<Option<Value>>> {
+        Ok(self.load_many(None, family, ids))
+    }
+
+    async fn list_ids(&self, family: &KeyFamily) -> Result<Vec<String>> {
+        Ok(self.list(None, family))
+    }
+
+    async fn write_batch(&self, writes: &[KeyWrite]) -> Result<()> {
+        self.write(None, writes);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ContextPersistence<String> for MemoryPersistence {
+    async fn load_credentials(&self, ctx: &String) -> Result<Option<AuthCreds>> {
+        Ok(self.load_creds(Some(ctx)))
+    }
+
+    async fn save_credentials(&self, ctx: &String, creds: &AuthCreds) -> Result<()> {
+        self.save_creds(Some(ctx), creds);
+        Ok(())
+    }
+
+    async fn load_key(&self, ctx: &String, family: &KeyFamily, id: &str) -> Result<Option<Value>> {
+        Ok(self.load(Some(ctx), family, id))
+    }
+
+    async fn save_key(
+        &self,
+        ctx: &String,
+        family: &KeyFamily,
+        id: &str,
+        value: &Value,
+    ) -> Result<()> {
+        self.write(Some(ctx), &[KeyWrite::save(family.clone(), id, value.clone())]);
+        Ok(())
+    }
+
+    async fn delete_key(&self, ctx: &String, family: &KeyFamily, id: &str) -> Result<()> {
+        self.write(Some(ctx), &[KeyWrite::delete(family.clone(), id)]);
+        Ok(())
+    }
+
+    async fn list_ids(&self, ctx: &String, family: &KeyFamily) -> Result<Vec<String>> {
+        Ok(self.list(Some(ctx), family))
+    }
+
+    async fn write_batch(&self, ctx: &String, writes: &[KeyWrite]) -> Result<()> {
+        self.write(Some(ctx), writes);
+        Ok(())
+    }
+}
