@@ -1,0 +1,90 @@
+//! The [`Handler`] port every push plugin implements, and the small types
+//! it answers with ([`Offer`], [`Counters`]).
+//!
+//! It does not queue or deliver anything itself: plugins usually build on
+//! [`Mailbox`](crate::Mailbox), which implements the queue, counters and
+//! stop rules the conformance suite (feature `conformance`) checks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{ChannelReq, HandlerError, Receipt};
+
+/// A push plugin (Tinode's `push.Handler`), used as `Arc<dyn Handler>`.
+///
+/// The contract, which the conformance suite checks:
+/// - [`init`](Self::init) parses the handler's own JSON config and answers
+///   `Ok(true)` when enabled and started, `Ok(false)` when disabled, an
+///   error for a bad config; a second successful `init` is
+///   [`HandlerError::AlreadyInitialized`];
+/// - [`is_ready`](Self::is_ready) is true from an enabled `init` until
+///   [`stop`](Self::stop);
+/// - [`push`](Self::push) and [`channel`](Self::channel) never wait: they
+///   put the item in a bounded queue or drop it, and count either way;
+/// - `stop` drains the queue until `grace` has passed, then abandons the
+///   rest; when it returns nothing more is delivered; it is idempotent.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    /// Reads the handler's config and, when enabled, starts its worker.
+    async fn init(&self, config: &serde_json::Value) -> Result<bool, HandlerError>;
+
+    /// True while the handler takes receipts.
+    fn is_ready(&self) -> bool;
+
+    /// Offers a receipt without waiting.
+    fn push(&self, receipt: Arc<Receipt>) -> Offer;
+
+    /// Offers a channel subscription request without waiting.
+    fn channel(&self, req: Arc<ChannelReq>) -> Offer;
+
+    /// Stops the worker: delivers what is queued for at most `grace`, then
+    /// abandons the rest. Returns at once if not running.
+    async fn stop(&self, grace: Duration);
+
+    /// The handler's counters so far.
+    fn counters(&self) -> Counters;
+}
+
+/// What happened to one offered receipt or channel request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Offer {
+    /// Queued for delivery.
+    Accepted,
+    /// Dropped: the queue was full.
+    Full,
+    /// Dropped: the handler is not running (never enabled, or stopped).
+    Closed,
+}
+
+impl Offer {
+    /// True for [`Offer::Accepted`].
+    pub fn is_accepted(self) -> bool {
+        self == Offer::Accepted
+    }
+}
+
+/// How many receipts and channel requests a handler took and what became
+/// of them. Once a handler has stopped,
+/// `accepted == delivered + failed + abandoned`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Counters {
+    /// Offered and queued.
+    pub accepted: u64,
+    /// Offered and refused (queue full, or handler not running).
+    pub dropped: u64,
+    /// Delivered successfully.
+    pub delivered: u64,
+    /// Delivery attempted and failed.
+    pub failed: u64,
+    /// Queued (or in flight) when `stop`'s grace ran out.
+    pub abandoned: u64,
+}
+
+impl Counters {
+    /// Accepted items not yet delivered, failed or abandoned.
+    pub fn pending(&self) -> u64 {
+        self.accepted.saturating_sub(self.delivered + self.failed + self.abandoned)
+    }
+}
