@@ -1,0 +1,132 @@
+//! Deduplication of VK's redeliveries by `(group_id, event_id)`.
+//!
+//! VK resends an event after a slow or non-`ok` answer, with the same
+//! `event_id`. The server claims each id before running handlers; a second
+//! claim of a live id is answered `ok` without running them again. When the
+//! handlers ask for a retry (`Retry-After`) or panic, the id is released so
+//! the redelivery runs them again. [`MemoryDedup`] is the default store;
+//! implement [`DedupStore`] to share ids between replicas (Redis, SQL...).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+/// The identity of one event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventKey {
+    /// The community.
+    pub group_id: i64,
+    /// VK's event id.
+    pub event_id: String,
+}
+
+/// A store of event ids already being handled or handled.
+#[async_trait]
+pub trait DedupStore: Send + Sync + 'static {
+    /// Claims `key`: `true` if it was not live (run the handlers), `false`
+    /// for a duplicate. A store that cannot reach its backend should return
+    /// `true` (handle rather than lose the event) and log.
+    async fn claim(&self, key: &EventKey) -> bool;
+
+    /// Forgets `key`, so a redelivery is handled again.
+    async fn release(&self, key: &EventKey);
+}
+
+/// An in-memory store bounded by entry count and age. The oldest entries are
+/// dropped first when it is full. Time is `tokio::time`, so tests can pause it.
+#[derive(Debug)]
+pub struct MemoryDedup {
+    capacity: usize,
+    ttl: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    live: HashMap<EventKey, Claim>,
+    /// Claims in time order; entries whose claim no longer matches `live`
+    /// (released or claimed again) are stale and skipped.
+    order: VecDeque<(EventKey, Claim)>,
+    next: u64,
+}
+
+/// When a key was claimed, and a serial number telling claims apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Claim {
+    at: Instant,
+    serial: u64,
+}
+
+impl MemoryDedup {
+    /// Default capacity: 65 536 ids.
+    pub const DEFAULT_CAPACITY: usize = 65_536;
+    /// Default time to live: one hour (VK's retries come within minutes).
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+
+    /// A store keeping at most `capacity` ids (at least 1) for `ttl` each.
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        Self { capacity: capacity.max(1), ttl, state: Mutex::default() }
+    }
+
+    /// How many ids are live.
+    pub fn len(&self) -> usize {
+        self.lock().live.len()
+    }
+
+    /// Whether no id is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for MemoryDedup {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_CAPACITY, Self::DEFAULT_TTL)
+    }
+}
+
+impl State {
+    fn pop_front(&mut self) {
+        if let Some((key, at)) = self.order.pop_front()
+            && self.live.get(&key) == Some(&at)
+        {
+            self.live.remove(&key);
+        }
+    }
+}
+
+#[async_trait]
+impl DedupStore for MemoryDedup {
+    async fn claim(&self, key: &EventKey) -> bool {
+        let now = Instant::now();
+        let mut state = self.lock();
+        while state.order.front().is_some_and(|(_, c)| now.duration_since(c.at) >= self.ttl) {
+            state.pop_front();
+        }
+        if state.live.contains_key(key) {
+            return false;
+        }
+        let claim = Claim { at: now, serial: state.next };
+        state.next += 1;
+        state.live.insert(key.clone(), claim);
+        state.order.push_back((key.clone(), claim));
+        while state.live.len() > self.capacity || state.order.len() > 2 * self.capacity {
+            state.pop_front();
+        }
+        true
+    }
+
+    async fn release(&self, key: &EventKey) {
+        self.lock().live.remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,164 @@
+//! Delivering one authenticated, non-confirmation event: typed decode with
+//! its policy, deduplication, and running the handlers synchronously or in
+//! the background with panic isolation.
+//!
+//! Synchronous mode runs the handlers on a spawned task and waits: the work
+//! survives a client that hangs up, and a panic becomes a 500 (the event id
+//! is released so VK's retry runs again). Background mode takes a slot from
+//! a bounded semaphore, answers `ok`, and runs each handler on its own task;
+//! a panic is logged and the remaining handlers still run.
+
+use std::sync::Arc;
+
+use tracing::{Instrument, Span, debug, error, warn};
+
+use crate::callback::{Callback, Mode};
+use crate::context::{Context, Reply};
+use crate::dedup::EventKey;
+use crate::envelope::Envelope;
+use crate::events::{Event, EventType};
+use crate::handlers::{BoxFuture, RawFn, TypedFn};
+use crate::policy::{DecodePolicy, DecodeReport};
+use crate::response::{self, CallbackResponse};
+
+/// The handlers of one event and what they receive.
+struct Job {
+    ctx: Context,
+    envelope: Arc<Envelope>,
+    raw: Vec<RawFn>,
+    typed: Vec<TypedFn>,
+    event: Option<Event>,
+}
+
+impl Job {
+    /// Every handler call of the job, in order.
+    fn calls(self) -> Vec<BoxFuture> {
+        let mut calls = Vec::with_capacity(self.raw.len() + self.typed.len());
+        calls.extend(self.raw.iter().map(|f| f(self.ctx.clone(), self.envelope.clone())));
+        if let (Some(event), Some((last, rest))) = (self.event, self.typed.split_last()) {
+            calls.extend(rest.iter().map(|f| f(self.ctx.clone(), event.clone())));
+            calls.push(last(self.ctx, event));
+        }
+        calls
+    }
+}
+
+impl Callback {
+    /// Runs the handlers for `envelope` and says what to answer.
+    pub(crate) async fn deliver(&self, mut envelope: Envelope, retry: u32) -> CallbackResponse {
+        let inner = &self.inner;
+        let kind = EventType::from_name(envelope.event_type());
+        let typed = inner.handlers.typed(kind);
+        let mut raw = inner.handlers.raw(envelope.event_type()).to_vec();
+        if kind.is_none() && !envelope.event_type().is_empty() {
+            raw.extend(inner.handlers.unknown.iter().cloned());
+        }
+        let mut event = None;
+        if let (Some(kind), false) = (kind, typed.is_empty()) {
+            let object =
+                if raw.is_empty() { envelope.take_object() } else { envelope.object().cloned() };
+            match object.map(|o| Event::decode(kind, o)) {
+                Some(Ok(decoded)) => event = Some(decoded),
+                failed => {
+                    self.report(kind, &envelope, failed.and_then(Result::err));
+                    if inner.policy == DecodePolicy::Reject {
+                        return response::bad_request();
+                    }
+                }
+            }
+        }
+        if raw.is_empty() && event.is_none() {
+            return response::ok();
+        }
+        let key = (!envelope.event_id().is_empty()).then(|| EventKey {
+            group_id: envelope.group_id(),
+            event_id: envelope.event_id().to_owned(),
+        });
+        if let (Some(store), Some(key)) = (&inner.dedup, &key)
+            && !store.claim(key).await
+        {
+            debug!("duplicate delivery answered ok");
+            return response::ok();
+        }
+        let sync = matches!(inner.mode, Mode::Sync);
+        let ctx = Context::new(
+            envelope.group_id(),
+            envelope.event_id(),
+            envelope.api_version(),
+            retry,
+            sync,
+        );
+        let typed = if event.is_some() { typed.to_vec() } else { Vec::new() };
+        let job = Job { ctx: ctx.clone(), envelope: Arc::new(envelope), raw, typed, event };
+        match &inner.mode {
+            Mode::Sync => {
+                let calls = job.calls();
+                let run = async move {
+                    for call in calls {
+                        call.await;
+                    }
+                };
+                match tokio::spawn(run.in_current_span()).await {
+                    Ok(()) => self.answer(ctx.reply(), key).await,
+                    Err(e) => {
+                        error!(error = %e, "handler panicked; answering 500");
+                        self.release(key).await;
+                        response::internal()
+                    }
+                }
+            }
+            Mode::Background { slots, .. } => {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return response::internal();
+                };
+                let calls = job.calls();
+                let span = Span::current();
+                tokio::spawn(
+                    async move {
+                        for call in calls {
+                            if let Err(e) = tokio::spawn(call.in_current_span()).await {
+                                error!(error = %e, "background handler panicked");
+                            }
+                        }
+                        drop(slot);
+                    }
+                    .instrument(span),
+                );
+                response::ok()
+            }
+        }
+    }
+
+    async fn answer(&self, reply: Reply, key: Option<EventKey>) -> CallbackResponse {
+        match reply {
+            Reply::Ok => response::ok(),
+            Reply::Remove => response::remove(),
+            Reply::Retry(status, at) => {
+                self.release(key).await;
+                response::retry(status, at)
+            }
+        }
+    }
+
+    async fn release(&self, key: Option<EventKey>) {
+        if let (Some(store), Some(key)) = (&self.inner.dedup, key) {
+            store.release(&key).await;
+        }
+    }
+
+    fn report(&self, kind: EventType, envelope: &Envelope, error: Option<serde_json::Error>) {
+        match &error {
+            Some(e) => warn!(error = %e, "event object does not decode"),
+            None => warn!("event has no object"),
+        }
+        let report = DecodeReport {
+            event_type: kind,
+            group_id: envelope.group_id(),
+            event_id: envelope.event_id().to_owned(),
+            error,
+        };
+        for hook in &self.inner.handlers.decode_errors {
+            hook(&report);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! [`Server`]: a ready HTTP/1 and HTTP/2 server for a [`Callback`], with a
+//! header-read timeout and graceful shutdown.
+//!
+//! Shutdown stops accepting, lets in-flight requests finish (idle keep-alive
+//! connections are closed), then waits for background handlers, all within
+//! the builder's `shutdown_timeout`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tracing::{debug, info, warn};
+
+use crate::callback::Callback;
+use crate::error::ServeError;
+
+/// A bound server. Run it with [`Server::run_until`].
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    callback: Callback,
+}
+
+impl Server {
+    /// Binds `addr` (use port 0 for any free port).
+    ///
+    /// # Errors
+    /// The address cannot be bound.
+    pub async fn bind(addr: impl ToSocketAddrs, callback: Callback) -> Result<Self, ServeError> {
+        let listener = TcpListener::bind(addr).await.map_err(ServeError::Bind)?;
+        Ok(Self { listener, callback })
+    }
+
+    /// Serves on an already bound listener.
+    pub fn from_listener(listener: TcpListener, callback: Callback) -> Self {
+        Self { listener, callback }
+    }
+
+    /// The bound address.
+    ///
+    /// # Errors
+    /// The socket cannot report it.
+    pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
+        self.listener.local_addr().map_err(ServeError::Bind)
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        let limits = self.callback.inner.limits;
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Usually out of file descriptors: back off briefly.
+                        warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let conn =
+                builder.serve_connection(TokioIo::new(stream), self.callback.clone()).into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    debug!(%peer, error = %e, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        info!("shutting down");
+        let finish = async {
+            graceful.shutdown().await;
+            self.callback.drain_background().await;
+        };
+        if tokio::time::timeout(limits.shutdown_timeout, finish).await.is_err() {
+            warn!("shutdown timeout elapsed with work still running");
+        }
+    }
+}
+
+impl Callback {
+    /// Serves on `addr` until Ctrl-C, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// The address cannot be bound, or Ctrl-C cannot be listened for.
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
+        let server = Server::bind(addr, self).await?;
+        info!(addr = ?server.local_addr().ok(), "serving vk callback");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let signal = tokio::spawn(async move {
+            let result = tokio::signal::ctrl_c().await;
+            let _ = tx.send(());
+            result
+        });
+        server.run_until(async { rx.await.unwrap_or(()) }).await;
+        match signal.await {
+            Ok(result) => result.map_err(ServeError::Signal),
+            Err(_) => Ok(()),
+        }
+    }
+}

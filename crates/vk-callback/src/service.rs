@@ -1,0 +1,138 @@
+//! The request pipeline as a hyper [`Service`]: body limits, envelope
+//! parsing, the secret check (first), the confirmation answer, then
+//! [`Callback::deliver`]. Every request runs in a `vk_callback` tracing span
+//! carrying the group, event id, type, retry counter and answered status.
+//!
+//! Any method and path are accepted, as in vksdk: mount the service where
+//! VK should post.
+
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Body;
+use hyper::header::CONTENT_LENGTH;
+use hyper::service::Service;
+use hyper::{Request, Response};
+use tracing::field::Empty;
+use tracing::{Instrument, Span, info_span, warn};
+
+use crate::callback::Callback;
+use crate::envelope::Envelope;
+use crate::response::{self, CallbackResponse};
+
+impl Callback {
+    /// Answers one request. This is the whole server without the socket:
+    /// use it to mount the endpoint in another router.
+    pub async fn handle<B>(&self, request: Request<B>) -> CallbackResponse
+    where
+        B: Body,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let span = info_span!(
+            "vk_callback",
+            group_id = Empty,
+            event_id = Empty,
+            event_type = Empty,
+            retry = Empty,
+            status = Empty,
+        );
+        async move {
+            let response = self.respond(request).await;
+            Span::current().record("status", response.status().as_u16());
+            response
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn respond<B>(&self, request: Request<B>) -> CallbackResponse
+    where
+        B: Body,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let retry = request
+            .headers()
+            .get("x-retry-counter")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        let body = match self.read_body(request).await {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let envelope = match Envelope::parse(&body) {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                warn!(error = %e, "bad request");
+                return response::bad_request();
+            }
+        };
+        let span = Span::current();
+        span.record("group_id", envelope.group_id());
+        span.record("event_id", envelope.event_id());
+        span.record("event_type", envelope.event_type());
+        span.record("retry", retry);
+        let keys = &self.inner.keys;
+        if !keys.check_secret(envelope.group_id(), envelope.secret()) {
+            warn!("bad secret");
+            return response::bad_secret();
+        }
+        if envelope.event_type() == "confirmation" {
+            return response::text(keys.confirmation(envelope.group_id()));
+        }
+        self.deliver(envelope, retry).await
+    }
+
+    async fn read_body<B>(&self, request: Request<B>) -> Result<Bytes, CallbackResponse>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let limits = self.inner.limits;
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+            warn!(declared, "body over the limit");
+            return Err(response::too_large());
+        }
+        let body = Limited::new(request.into_body(), limits.max_body_bytes);
+        match tokio::time::timeout(limits.body_read_timeout, body.collect()).await {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(e)) if e.is::<LengthLimitError>() => {
+                warn!("body over the limit");
+                Err(response::too_large())
+            }
+            Ok(Err(e)) => {
+                warn!(error = %e, "cannot read the body");
+                Err(response::bad_request())
+            }
+            Err(_) => {
+                warn!("body read timed out");
+                Err(response::timeout())
+            }
+        }
+    }
+}
+
+impl<B> Service<Request<B>> for Callback
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    type Response = Response<http_body_util::Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(request).await) })
+    }
+}
