@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::family::KeyFamily;
 use crate::port::{ContextPersistence, KeyWrite, Persistence};
 
-/// Builder choosing the implementation a `KeyStore` talks to.
+/// Builder choosing the implementation a [`crate::KeyStore`] talks to.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -5,12 +5,15 @@
 //! in `auth-file` and `auth-sqlite`.
 
 pub mod buffer;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod creds;
 pub mod curve;
 mod dispatch;
 mod error;
 mod family;
 mod fresh;
+mod keystore;
 mod memory;
 mod port;
 pub mod values;
@@ -21,5 +24,6 @@ pub use dispatch::Dispatch;
 pub use error::{BoxError, Error, Result};
 pub use family::KeyFamily;
 pub use fresh::{RandomSource, os_random};
+pub use keystore::{DataSet, KeyStore, KeyStoreConfig};
 pub use memory::{KeyMap, MemoryPersistence};
 pub use port::{ContextPersistence, KeyWrite, Persistence};

@@ -7,7 +7,7 @@
 //! ([`Persistence::list_ids`]), take whole batches so a backend can commit
 //! atomically ([`Persistence::write_batch`]) and can be flushed. Choosing
 //! between the two forms is [`crate::Dispatch`]'s job; caching and
-//! transactions are `KeyStore`'s.
+//! transactions are [`crate::KeyStore`]'s.
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -45,7 +45,7 @@ pub(crate) fn unsupported(operation: &'static str) -> Error {
 
 /// A context-free persistence backend (BaileysEx's arity-0..3 callbacks).
 ///
-/// Implementations must be safe to call concurrently; `KeyStore`
+/// Implementations must be safe to call concurrently; [`crate::KeyStore`]
 /// serialises commits but not reads.
 #[async_trait]
 pub trait Persistence: Send + Sync {
