@@ -69,7 +69,7 @@ impl Engine {
                 self.recheck_common(now);
             }
             Ok(Difference::Empty { date, seq }) => {
-                self.state.date = date;
+                self.state.date = self.state.date.max(date);
                 self.state.seq = seq;
                 self.persist_common();
                 self.finish_difference(now);

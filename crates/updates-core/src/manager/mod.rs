@@ -207,3 +207,6 @@ impl Manager {
         self.shared.lock().as_ref().is_some_and(|l| !l.tx.is_closed())
     }
 }
+
+#[cfg(test)]
+mod tests;
