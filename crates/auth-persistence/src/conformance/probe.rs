@@ -36,8 +36,10 @@ struct Faults {
     writes: u64,
     /// Fail writes numbered `from..from + count` (1-based).
     window: Option<(u64, u64)>,
-    /// Fail each write with this probability, drawn from `rng`.
+    /// Fail each write with this probability (and generator state).
     chance: Option<(f64, u64)>,
+    /// Fail every write of these ids.
+    keys: Vec<(KeyFamily, String)>,
 }
 
 /// The error [`Probe`] injects.
@@ -86,13 +88,19 @@ impl Probe {
         lock(&self.faults).chance = Some((chance, seed.max(1)));
     }
 
+    /// From now on, every write of `family`/`id` fails.
+    pub fn fail_key(&self, family: KeyFamily, id: &str) {
+        lock(&self.faults).keys.push((family, id.to_owned()));
+    }
+
     /// Stops injecting failures.
     pub fn heal(&self) {
         *lock(&self.faults) = Faults::default();
     }
 
-    fn inject(&self) -> Result<()> {
+    fn inject(&self, family: &KeyFamily, id: &str) -> Result<()> {
         let mut faults = lock(&self.faults);
+        let by_key = faults.keys.iter().any(|(f, i)| f == family && i == id);
         faults.writes += 1;
         let n = faults.writes;
         let in_window = faults.window.is_some_and(|(from, count)| n >= from && n - from < count);
@@ -106,7 +114,7 @@ impl Probe {
             }
             None => false,
         };
-        if in_window || by_chance { Err(Error::backend(Injected)) } else { Ok(()) }
+        if in_window || by_chance || by_key { Err(Error::backend(Injected)) } else { Ok(()) }
     }
 
     fn count(&self, f: impl FnOnce(&mut Counts)) {
@@ -133,13 +141,13 @@ impl Persistence for Probe {
 
     async fn save_key(&self, family: &KeyFamily, id: &str, value: &Value) -> Result<()> {
         self.count(|c| c.save_key += 1);
-        self.inject()?;
+        self.inject(family, id)?;
         self.inner.save_key(family, id, value).await
     }
 
     async fn delete_key(&self, family: &KeyFamily, id: &str) -> Result<()> {
         self.count(|c| c.delete_key += 1);
-        self.inject()?;
+        self.inject(family, id)?;
         self.inner.delete_key(family, id).await
     }
 

@@ -104,19 +104,37 @@ impl Inner {
                 }
                 Ok(())
             }
-            Err(commit) => {
-                let restore = self.restore_plan(&writes, &snapshot).await;
-                if restore.is_empty() {
-                    return Err(Failure::RolledBack(commit));
-                }
-                match self.backend.write_batch(&restore).await {
-                    Ok(()) => Err(Failure::RolledBack(commit)),
-                    Err(rollback) => {
-                        for write in &writes {
-                            self.cache_forget(&write.family, &write.id);
-                        }
-                        Err(Failure::RollbackFailed { commit, rollback })
+            Err(commit) => self.roll_back(commit, &writes, &snapshot).await,
+        }
+    }
+
+    /// Restores the snapshot after a failed batch. The restore is
+    /// idempotent, so it is tried up to the attempt limit at once (no
+    /// sleep) before the commit is reported as unrecoverable.
+    async fn roll_back(
+        &self,
+        commit: Error,
+        writes: &[KeyWrite],
+        snapshot: &Plan,
+    ) -> Result<(), Failure> {
+        let max = self.config.max_commit_attempts.max(1);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let restore = self.restore_plan(writes, snapshot).await;
+            if restore.is_empty() {
+                return Err(Failure::RolledBack(commit));
+            }
+            match self.backend.write_batch(&restore).await {
+                Ok(()) => return Err(Failure::RolledBack(commit)),
+                Err(rollback) if tries >= max => {
+                    for write in writes {
+                        self.cache_forget(&write.family, &write.id);
                     }
+                    return Err(Failure::RollbackFailed { commit, rollback });
+                }
+                Err(rollback) => {
+                    tracing::warn!(tries, error = %rollback, "rollback failed; retrying")
                 }
             }
         }
