@@ -47,3 +47,75 @@ pub enum ServeError {
     #[error("cannot wait for the shutdown signal")]
     Signal(#[source] std::io::Error),
 }
+
+/// A VK API call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// VK answered with an error object.
+    #[error("vk api error {code} in {method}: {message}")]
+    Vk {
+        /// The method called.
+        method: String,
+        /// VK's `error_code` (5: authorization failed, 15: access denied,
+        /// 100: bad parameter, ...).
+        code: i64,
+        /// VK's `error_msg`.
+        message: String,
+    },
+    /// The request could not be sent or the answer not received.
+    #[error("cannot reach the vk api")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The answer's HTTP status was not 200.
+    #[error("the vk api answered http status {0}")]
+    Status(u16),
+    /// The answer was not the JSON expected.
+    #[error("unexpected vk api answer")]
+    Decode(#[source] serde_json::Error),
+    /// No answer within the client's timeout.
+    #[error("the vk api call timed out")]
+    Timeout,
+    /// The base URL and method do not form a valid URI.
+    #[error("invalid vk api url")]
+    Url(#[source] hyper::http::uri::InvalidUri),
+    /// TLS could not be set up.
+    #[error("cannot set up tls")]
+    Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// VK's error code, when VK answered with one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Self::Vk { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// AutoSetting failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// VK limits a callback server's title to 14 characters.
+    #[error("title has {0} characters; vk allows at most 14")]
+    TitleTooLong(usize),
+    /// `groups.getById` refused the token: a community token is needed.
+    #[error("need a community access token")]
+    NeedGroupToken(#[source] ApiError),
+    /// `groups.getById` returned no community.
+    #[error("the token belongs to no community")]
+    NoGroup,
+    /// A VK API call in the sequence failed.
+    #[error("{step} failed")]
+    Api {
+        /// The method that failed.
+        step: &'static str,
+        /// Why.
+        #[source]
+        source: ApiError,
+    },
+    /// The system random source failed while making the secret.
+    #[error("cannot generate a secret")]
+    Random,
+}

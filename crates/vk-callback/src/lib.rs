@@ -35,6 +35,7 @@
 //! To run it on its own: `callback.serve("0.0.0.0:8080").await?`, or
 //! [`Server::bind`] then [`Server::run_until`] for your own shutdown signal.
 
+mod api;
 mod builder;
 mod callback;
 mod context;
@@ -49,14 +50,17 @@ mod policy;
 mod response;
 mod server;
 mod service;
+mod setup;
 
+pub use api::{API_VERSION, DEFAULT_BASE_URL, VkApi};
 pub use builder::CallbackBuilder;
 pub use callback::Callback;
 pub use context::{Context, MAX_RETRY_DELAY};
 pub use dedup::{DedupStore, EventKey, MemoryDedup};
 pub use envelope::Envelope;
-pub use error::{EnvelopeError, ReplyError, ServeError};
+pub use error::{ApiError, EnvelopeError, ReplyError, ServeError, SetupError};
 pub use keys::Keys;
 pub use policy::{DecodePolicy, DecodeReport};
 pub use response::CallbackResponse;
 pub use server::Server;
+pub use setup::{AutoSetting, MAX_TITLE_CHARS, Setup};
