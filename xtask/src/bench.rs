@@ -18,8 +18,11 @@ struct Bench {
 const BENCHES: &[Bench] = &[
     // updates
     // vk
+    Bench { name: "vk", package: "vk-callback", target: "vk" },
     // push
+    Bench { name: "push", package: "push-stdout", target: "push" },
     // auth
+    Bench { name: "auth", package: "auth-persistence", target: "auth" },
 ];
 
 pub(crate) fn run(names: &[String]) -> Result<(), String> {

@@ -1,0 +1,262 @@
+//! `cargo xtask bench vk`: requests per second for a realistic `message_new`
+//! (secret check, dedup, typed decoding, a handler) against a bare hyper
+//! server that parses the same JSON and answers `ok`, both measured in the
+//! same run by an in-process hyper client on loopback. Writes
+//! `$MSGKIT_BENCH_DIR/vk.json`.
+//!
+//! Each server runs on its own single-threaded runtime and OS thread; the
+//! load generator runs on another, so the two cores are split as a pinned
+//! server and client would split them. Every request carries a fresh
+//! `event_id`, as VK's do, so deduplication does its real work.
+
+#![allow(clippy::print_stdout, reason = "a benchmark prints its table")]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use vk_callback::{Callback, Server};
+
+const CONNECTIONS: usize = 32;
+const ROUNDS: usize = 3;
+const ROUND: Duration = Duration::from_secs(3);
+const WARMUP: Duration = Duration::from_secs(1);
+const SECRET: &str = "aQ3f9Kx2Lm8Pz4Rt7Vw1Yb6N";
+
+/// A `message_new` like VK's, split around its `event_id`.
+struct Template {
+    head: String,
+    tail: String,
+}
+
+impl Template {
+    fn new() -> Self {
+        let body = json!({
+            "group_id": 218375169,
+            "type": "message_new",
+            "event_id": "EVENT",
+            "v": "5.199",
+            "object": {
+                "message": {
+                    "date": 1763780000, "from_id": 553287195, "id": 1822, "out": 0, "version": 10002371,
+                    "attachments": [], "conversation_message_id": 941, "fwd_messages": [],
+                    "important": false, "is_hidden": false, "peer_id": 553287195, "random_id": 0,
+                    "text": "Привет! Подскажите, пожалуйста, как оформить заказ?",
+                    "payload": "{\"command\":\"start\"}"
+                },
+                "client_info": {
+                    "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback", "intent_subscribe", "intent_unsubscribe"],
+                    "keyboard": true, "inline_keyboard": true, "carousel": true, "lang_id": 0
+                }
+            },
+            "secret": SECRET
+        })
+        .to_string();
+        let (head, tail) = body.split_once("EVENT").unwrap_or((&body, ""));
+        Self { head: head.to_owned(), tail: tail.to_owned() }
+    }
+
+    fn body(&self, id: u64) -> Bytes {
+        Bytes::from(format!("{}{id:016x}{}", self.head, self.tail))
+    }
+}
+
+/// Runs a server on its own thread and single-threaded runtime.
+fn spawn_server<F, Fut>(serve: F) -> (SocketAddr, oneshot::Sender<()>, std::thread::JoinHandle<()>)
+where
+    F: FnOnce(TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let thread = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
+        rt.block_on(async move {
+            let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { return };
+            let Ok(addr) = listener.local_addr() else { return };
+            let _ = addr_tx.send(addr);
+            serve(listener, stop_rx).await;
+        });
+    });
+    let addr = addr_rx.recv().unwrap_or_else(|_| panic!("server thread failed to start"));
+    (addr, stop_tx, thread)
+}
+
+async fn ours(listener: TcpListener, stop: oneshot::Receiver<()>) {
+    static HANDLED: AtomicUsize = AtomicUsize::new(0);
+    let callback = Callback::builder()
+        .secret(SECRET)
+        .confirmation("3e4b2c1a")
+        .message_new(|ctx, new| async move {
+            let work = new.message.text.len() + usize::from(ctx.retry_counter() == 0);
+            HANDLED.fetch_add(work, Ordering::Relaxed);
+        })
+        .build();
+    Server::from_listener(listener, callback)
+        .run_until(async move {
+            let _ = stop.await;
+        })
+        .await;
+}
+
+async fn bare(listener: TcpListener, mut stop: oneshot::Receiver<()>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+            _ = &mut stop => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = service_fn(|request: Request<Incoming>| async move {
+            let body =
+                request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let text = match serde_json::from_slice::<Value>(&body) {
+                Ok(_) => "ok",
+                Err(_) => "Bad Request\n",
+            };
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(text.as_bytes()))))
+        });
+        tokio::spawn(
+            hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service),
+        );
+    }
+}
+
+/// Drives `addr` with `CONNECTIONS` keep-alive connections for `length`.
+/// Returns requests per second and the p50 and p99 latency in ms.
+async fn drive(
+    addr: SocketAddr,
+    template: Arc<Template>,
+    ids: Arc<AtomicU64>,
+    length: Duration,
+) -> (f64, f64, f64) {
+    let start = Instant::now();
+    let deadline = start + length;
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (template, ids) = (template.clone(), ids.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let Ok(stream) = tokio::net::TcpStream::connect(addr).await else {
+                    return latencies;
+                };
+                let _ = stream.set_nodelay(true);
+                let Ok((mut sender, conn)) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+                else {
+                    return latencies;
+                };
+                tokio::spawn(conn);
+                while Instant::now() < deadline {
+                    let body = template.body(ids.fetch_add(1, Ordering::Relaxed));
+                    let Ok(request) = Request::post("/").body(Full::new(body)) else { break };
+                    let sent = Instant::now();
+                    let Ok(response) = sender.send_request(request).await else { break };
+                    let ok = response.status() == 200;
+                    let Ok(body) = response.into_body().collect().await else { break };
+                    assert!(ok && body.to_bytes() == "ok", "the server must answer ok");
+                    latencies.push(sent.elapsed().as_secs_f64() * 1e3);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap_or_default());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    (all.len() as f64 / elapsed, pick(0.5), pick(0.99))
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    let template = Arc::new(Template::new());
+    let ids = Arc::new(AtomicU64::new(0));
+    let (ours_addr, ours_stop, ours_thread) = spawn_server(ours);
+    let (bare_addr, bare_stop, bare_thread) = spawn_server(bare);
+    let Ok(client) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        panic!("no runtime");
+    };
+    let mut samples: [Vec<(f64, f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    client.block_on(async {
+        for addr in [ours_addr, bare_addr] {
+            drive(addr, template.clone(), ids.clone(), WARMUP).await;
+        }
+        for round in 0..ROUNDS {
+            for (index, addr) in [ours_addr, bare_addr].into_iter().enumerate() {
+                let sample = drive(addr, template.clone(), ids.clone(), ROUND).await;
+                println!(
+                    "round {} {:<8} {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
+                    round + 1,
+                    ["vk-callback", "bare"][index],
+                    sample.0,
+                    sample.1,
+                    sample.2
+                );
+                samples[index].push(sample);
+            }
+        }
+    });
+    let _ = ours_stop.send(());
+    let _ = bare_stop.send(());
+    let _ = ours_thread.join();
+    let _ = bare_thread.join();
+
+    let column =
+        |i: usize, f: fn(&(f64, f64, f64)) -> f64| median(samples[i].iter().map(f).collect());
+    let records = [
+        ("message_new requests per second", "req/s", column(0, |s| s.0), column(1, |s| s.0)),
+        ("message_new p50 latency", "ms", column(0, |s| s.1), column(1, |s| s.1)),
+        ("message_new p99 latency", "ms", column(0, |s| s.2), column(1, |s| s.2)),
+    ];
+    println!();
+    println!(
+        "{:<34} {:>12} {:>12} {:>8}",
+        format!("vk ({CONNECTIONS} connections, median of {ROUNDS})"),
+        "vk-callback",
+        "bare hyper",
+        "ratio"
+    );
+    let mut json_records = Vec::new();
+    for (name, unit, ours, baseline) in records {
+        let ratio = ours / baseline;
+        println!("{name:<34} {ours:>12.2} {baseline:>12.2} {ratio:>8.3}  {unit}");
+        json_records.push(
+            json!({"name": name, "unit": unit, "ours": ours, "baseline": baseline, "ratio": ratio}),
+        );
+    }
+    let dir = std::env::var("MSGKIT_BENCH_DIR").unwrap_or_else(|_| "target/bench".into());
+    let path = std::path::Path::new(&dir).join("vk.json");
+    let text = serde_json::to_string_pretty(&json_records).unwrap_or_default();
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)) {
+        panic!("cannot write {}: {e}", path.display());
+    }
+    println!("wrote {}", path.display());
+}
