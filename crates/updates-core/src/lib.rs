@@ -49,6 +49,8 @@ mod error;
 mod manager;
 mod memory;
 mod ports;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod tl;
 
 pub use config::{Callback, ChannelCallback, Config, ErrorCallback};

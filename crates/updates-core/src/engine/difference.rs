@@ -13,26 +13,15 @@ use std::time::{Duration, Instant};
 use super::channel::Phase;
 use super::common::Common;
 use super::gapbox::{Entities, Item};
+use super::interleave::interleave;
 use super::output::Action;
 use super::{Engine, Fetch};
 use crate::error::{ClientError, Error};
 use crate::ports::Checkpoint;
 use crate::tl::{
-    ChannelDifference, Chat, Difference, DifferenceBody, Message, QtsKind, Sequence, Update, User,
+    ChannelDifference, Chat, Difference, DifferenceBody, Message, QtsKind, Sequence, State, Update,
+    User,
 };
-
-/// Delivery order inside a difference's `other_updates`: unsequenced
-/// first (e.g. `updateMessageID`), then common pts, qts and channel
-/// updates, each by start position; stable otherwise.
-fn order_key(u: &Update) -> (u8, i64, i32) {
-    match u.sequence() {
-        Sequence::None | Sequence::Malformed | Sequence::PtsChanged => (0, 0, 0),
-        Sequence::Common { pts, count } => (1, 0, pts - count),
-        Sequence::Qts { qts } => (2, 0, qts),
-        Sequence::Channel { channel_id, pts, count } => (3, channel_id, pts - count),
-        Sequence::ChannelTooLong { channel_id, .. } => (4, channel_id, 0),
-    }
-}
 
 fn shared(users: Vec<User>, chats: Vec<Chat>) -> Option<Arc<Entities>> {
     if users.is_empty() && chats.is_empty() {
@@ -59,6 +48,7 @@ impl Engine {
             return;
         };
         let next_page = pages + 1;
+        let from = State { pts: request.pts, qts: request.qts, ..self.state };
         match result {
             Err(e) => {
                 self.failures += 1;
@@ -75,14 +65,14 @@ impl Engine {
                 self.finish_difference(now);
             }
             Ok(Difference::Difference(body)) => {
-                self.deliver_body(body, now);
+                self.deliver_body(from, body, now);
                 self.finish_difference(now);
             }
             Ok(Difference::Slice(body)) => {
                 let s = body.state;
                 let progressed =
                     s.pts > request.pts || s.qts > request.qts || s.date > request.date;
-                self.deliver_body(body, now);
+                self.deliver_body(from, body, now);
                 if !progressed {
                     self.out
                         .push(Action::Report(Error::NoProgress { channel_id: None, pts: s.pts }));
@@ -115,12 +105,13 @@ impl Engine {
         }
     }
 
-    /// Delivers a difference page and moves to its state.
-    fn deliver_body(&mut self, body: DifferenceBody, now: Instant) {
+    /// Delivers a difference page (in restored pts order) and moves to
+    /// its state.
+    fn deliver_body(&mut self, from: State, body: DifferenceBody, now: Instant) {
         let DifferenceBody {
             new_messages,
             new_encrypted_messages,
-            mut other_updates,
+            other_updates,
             chats,
             users,
             state,
@@ -129,36 +120,58 @@ impl Engine {
         let entities = shared(users, chats);
         self.state = state;
         let checkpoint = Checkpoint::Common(state);
-        for message in new_messages {
-            let update = Update::NewMessage { message, pts: 0, pts_count: 0 };
-            self.out.deliver(Some(update), entities.as_ref(), checkpoint);
-        }
-        for payload in new_encrypted_messages {
-            let update = Update::Qts { kind: QtsKind::NewEncryptedMessage, qts: 0, payload };
-            self.out.deliver(Some(update), entities.as_ref(), checkpoint);
-        }
-        other_updates.sort_by_key(order_key);
+        let mut unsequenced = Vec::new();
+        let mut common = Vec::new();
+        let mut qts = Vec::new();
         let mut channel_items = Vec::new();
         for update in other_updates {
             match update.sequence() {
-                Sequence::Channel { channel_id, pts, count } if count >= 0 => {
-                    channel_items.push((channel_id, pts - count, pts, update));
+                Sequence::Common { pts, count } if count >= 0 => {
+                    common.push((pts - count, pts, update))
                 }
-                Sequence::ChannelTooLong { channel_id, pts } => {
-                    channel_items.push((channel_id, i32::MIN, pts.unwrap_or(0), update));
+                Sequence::Qts { qts: q } => qts.push((q - 1, q, update)),
+                Sequence::Channel { channel_id, pts, count } if count >= 0 => {
+                    channel_items.push((channel_id, Some((pts - count, pts)), update));
+                }
+                Sequence::ChannelTooLong { channel_id, .. } => {
+                    channel_items.push((channel_id, None, update));
                 }
                 Sequence::PtsChanged => {}
-                _ => self.out.deliver(Some(update), entities.as_ref(), checkpoint),
+                _ => unsequenced.push(update),
             }
+        }
+        common.sort_by_key(|(start, _, _)| *start);
+        qts.sort_by_key(|(start, _, _)| *start);
+        // unsequenced first (e.g. updateMessageID), then each box in order
+        let mut ordered = unsequenced;
+        ordered.extend(interleave(from.pts, state.pts, new_messages, common, |message, pts| {
+            Update::NewMessage { message, pts, pts_count: i32::from(pts != 0) }
+        }));
+        let encrypted = new_encrypted_messages
+            .into_iter()
+            .map(|payload| crate::tl::Message { payload, ..crate::tl::Message::default() })
+            .collect();
+        ordered.extend(interleave(from.qts, state.qts, encrypted, qts, |m, qts| Update::Qts {
+            kind: QtsKind::NewEncryptedMessage,
+            qts,
+            payload: m.payload,
+        }));
+        for update in ordered {
+            self.out.deliver(Some(update), entities.as_ref(), checkpoint);
         }
         // persists the state even when the page delivered nothing
         self.out.deliver(None, None, checkpoint);
-        for (channel_id, start, end, update) in channel_items {
-            if start == i32::MIN {
-                self.channel_too_long(channel_id, (end != 0).then_some(end), now);
-            } else {
-                let item = Item { start, end, update: Some(update), entities: entities.clone() };
-                self.push_channel(channel_id, item, true, now);
+        for (channel_id, range, update) in channel_items {
+            match (range, update) {
+                (Some((start, end)), update) => {
+                    let item =
+                        Item { start, end, update: Some(update), entities: entities.clone() };
+                    self.push_channel(channel_id, item, true, now);
+                }
+                (None, Update::ChannelTooLong { pts, .. }) => {
+                    self.channel_too_long(channel_id, pts, now)
+                }
+                (None, _) => {}
             }
         }
     }
@@ -249,7 +262,7 @@ impl Engine {
                 pts,
                 timeout,
                 new_messages,
-                mut other_updates,
+                other_updates,
                 chats,
                 users,
             }) => {
@@ -257,16 +270,31 @@ impl Engine {
                 self.learn(&users, &chats);
                 let entities = shared(users, chats);
                 let checkpoint = Checkpoint::Channel { channel_id: id, pts };
-                for message in new_messages {
-                    let message = Message {
-                        peer_id: message.peer_id.or(Some(crate::tl::Peer::Channel(id))),
-                        ..message
-                    };
-                    let update = Update::NewChannelMessage { message, pts: 0, pts_count: 0 };
-                    self.out.deliver(Some(update), entities.as_ref(), checkpoint);
-                }
-                other_updates.sort_by_key(order_key);
+                let mut sequenced = Vec::new();
+                let mut ordered = Vec::new();
                 for update in other_updates {
+                    match update.sequence() {
+                        Sequence::Channel { channel_id, pts, count }
+                            if channel_id == id && count >= 0 =>
+                        {
+                            sequenced.push((pts - count, pts, update));
+                        }
+                        _ => ordered.push(update),
+                    }
+                }
+                sequenced.sort_by_key(|(start, _, _)| *start);
+                ordered.extend(interleave(
+                    request_pts,
+                    pts,
+                    new_messages,
+                    sequenced,
+                    |message, pts| {
+                        let peer_id = message.peer_id.or(Some(crate::tl::Peer::Channel(id)));
+                        let message = Message { peer_id, ..message };
+                        Update::NewChannelMessage { message, pts, pts_count: i32::from(pts != 0) }
+                    },
+                ));
+                for update in ordered {
                     self.out.deliver(Some(update), entities.as_ref(), checkpoint);
                 }
                 self.out.deliver(None, None, checkpoint);

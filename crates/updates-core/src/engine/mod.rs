@@ -23,6 +23,7 @@ mod common;
 mod deadline;
 mod difference;
 mod gapbox;
+mod interleave;
 mod output;
 
 use std::collections::{BinaryHeap, HashMap, HashSet};

@@ -315,7 +315,7 @@ fn s24_qts_gap_fetches_difference() {
         ..DifferenceBody::default()
     };
     sim.answer_diff(Ok(Difference::Difference(body)));
-    assert_eq!(sim.delivered, ["e\"x51\"", "e\"x52\""]);
+    assert_eq!(sim.delivered, ["q51", "q52"], "positions restored from the state");
     assert_eq!(sim.engine.state().qts, 52);
     assert_eq!(sim.engine.pending(), 0);
 }
