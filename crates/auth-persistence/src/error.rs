@@ -62,9 +62,6 @@ pub enum Error {
     /// The system random source failed while generating keys.
     #[error("random source failed")]
     Random(#[source] BoxError),
-    /// A background commit task panicked or was cancelled by the runtime.
-    #[error("commit task failed")]
-    CommitTask(#[source] BoxError),
 }
 
 impl Error {

@@ -7,8 +7,8 @@
 //! - `transaction(key, work)` serialises work per key (FIFO), buffers its
 //!   writes, lets it read its own writes, reuses an enclosing transaction
 //!   when nested, and commits on success only. Dropping it (cancellation)
-//!   releases the lock and commits nothing; a commit already started runs
-//!   to completion on its own task.
+//!   releases the lock and commits nothing; a commit already started is
+//!   finished by the runtime.
 //! - Commits snapshot the touched ids, apply one batch, restore the
 //!   snapshot on failure and retry after a delay without holding the
 //!   store-wide gate.
@@ -18,10 +18,11 @@
 mod cache;
 mod commit;
 mod dataset;
+mod detach;
 mod locks;
 mod tx;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ use tokio::sync::RwLock;
 pub use dataset::DataSet;
 
 use self::cache::{Cache, Cached as Lookup};
+use self::detach::Detachable;
 use self::locks::{KeyGuard, Locks};
 use crate::error::{Error, Result};
 use crate::family::KeyFamily;
@@ -156,12 +158,13 @@ impl KeyStore {
         family: &KeyFamily,
         ids: &[S],
     ) -> Result<HashMap<String, Value>> {
-        let mut wanted: Vec<String> = Vec::with_capacity(ids.len());
-        for id in ids {
-            if !wanted.iter().any(|w| w == id.as_ref()) {
-                wanted.push(id.as_ref().to_owned());
-            }
-        }
+        let mut unique = HashSet::with_capacity(ids.len());
+        let wanted: Vec<String> = ids
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|id| unique.insert(*id))
+            .map(str::to_owned)
+            .collect();
         let found = match tx::current(self.inner.id) {
             Some(tx) => {
                 let mut found = Vec::with_capacity(wanted.len());
@@ -179,7 +182,9 @@ impl KeyStore {
             }
             None => self.inner.read_through(family, wanted).await?,
         };
-        Ok(found.into_iter().filter_map(|(id, value)| Some((id, value?))).collect())
+        let mut out = HashMap::with_capacity(found.len());
+        out.extend(found.into_iter().filter_map(|(id, value)| Some((id, value?))));
+        Ok(out)
     }
 
     /// One id's value.
@@ -265,23 +270,20 @@ impl KeyStore {
         self.inner.backend.flush().await
     }
 
-    /// Commits on a task of its own, so a caller that stops waiting cannot
-    /// leave a half-applied commit; the key lock (if any) is held until the
-    /// commit ends.
+    /// Commits inline; if the caller stops waiting, the rest of the commit
+    /// finishes on the runtime, so no half-applied commit is left behind.
+    /// The key lock (if any) is held until the commit ends.
     async fn commit(&self, data: DataSet, clear: bool, guard: Option<KeyGuard>) -> Result<()> {
         if data.is_empty() && !clear {
             return Ok(());
         }
         let inner = self.inner.clone();
-        let job = async move {
+        Detachable::new(async move {
             let result = inner.commit(data, clear).await;
             drop(guard);
             result
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime.spawn(job).await.map_err(|e| Error::CommitTask(Box::new(e)))?,
-            Err(_) => job.await,
-        }
+        })
+        .await
     }
 }
 
@@ -346,8 +348,9 @@ impl Inner {
         };
         let mut found = Vec::with_capacity(ids.len());
         let mut misses = Vec::new();
-        for id in ids {
-            match cache.get(family, &id) {
+        let cached = cache.get_many(family, &ids);
+        for (id, cached) in ids.into_iter().zip(cached) {
+            match cached {
                 Lookup::Known(value) => found.push((id, value)),
                 Lookup::Unknown => misses.push(id),
             }

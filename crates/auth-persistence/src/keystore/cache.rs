@@ -56,6 +56,21 @@ impl Cache {
         }
     }
 
+    /// Looks up several ids of one family under one lock.
+    pub(crate) fn get_many(&self, family: &KeyFamily, ids: &[String]) -> Vec<Cached> {
+        let now = Instant::now();
+        let map = self.lock();
+        let Some(entries) = map.get(family) else {
+            return ids.iter().map(|_| Cached::Unknown).collect();
+        };
+        ids.iter()
+            .map(|id| match entries.get(id) {
+                Some(entry) if self.fresh(entry, now) => Cached::Known(entry.value.clone()),
+                _ => Cached::Unknown,
+            })
+            .collect()
+    }
+
     pub(crate) fn put(&self, family: &KeyFamily, id: &str, value: Option<Value>) {
         let at = Instant::now();
         let mut map = self.lock();
