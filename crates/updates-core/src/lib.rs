@@ -44,6 +44,8 @@
 //! [`Config::channel_poll`] is set.
 
 mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod engine;
 mod error;
 mod manager;
