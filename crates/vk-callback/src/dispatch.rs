@@ -2,9 +2,10 @@
 //! its policy, deduplication, and running the handlers synchronously or in
 //! the background with panic isolation.
 //!
-//! Synchronous mode runs the handlers on a spawned task and waits: the work
-//! survives a client that hangs up, and a panic becomes a 500 (the event id
-//! is released so VK's retry runs again). Background mode takes a slot from
+//! Synchronous mode runs the handlers in place until they first wait, then
+//! on a spawned task (see [`crate::inline`]): the work survives a client
+//! that hangs up, and a panic becomes a 500 (the event id is released so
+//! VK's retry runs again). Background mode takes a slot from
 //! a bounded semaphore, answers `ok`, and runs each handler on its own task;
 //! a panic is logged and the remaining handlers still run.
 
@@ -45,7 +46,13 @@ impl Job {
 
 impl Callback {
     /// Runs the handlers for `envelope` and says what to answer.
-    pub(crate) async fn deliver(&self, mut envelope: Envelope, retry: u32) -> CallbackResponse {
+    /// `event` is the object already decoded while parsing, if it was.
+    pub(crate) async fn deliver(
+        &self,
+        mut envelope: Envelope,
+        mut event: Option<Event>,
+        retry: u32,
+    ) -> CallbackResponse {
         let inner = &self.inner;
         let kind = EventType::from_name(envelope.event_type());
         let typed = inner.handlers.typed(kind);
@@ -53,8 +60,7 @@ impl Callback {
         if kind.is_none() && !envelope.event_type().is_empty() {
             raw.extend(inner.handlers.unknown.iter().cloned());
         }
-        let mut event = None;
-        if let (Some(kind), false) = (kind, typed.is_empty()) {
+        if let (Some(kind), false, None) = (kind, typed.is_empty(), &event) {
             let object =
                 if raw.is_empty() { envelope.take_object() } else { envelope.object().cloned() };
             match object.map(|o| Event::decode(kind, o)) {
@@ -98,10 +104,10 @@ impl Callback {
                         call.await;
                     }
                 };
-                match tokio::spawn(run.in_current_span()).await {
+                match crate::inline::run(Box::pin(run)).await {
                     Ok(()) => self.answer(ctx.reply(), key).await,
-                    Err(e) => {
-                        error!(error = %e, "handler panicked; answering 500");
+                    Err(()) => {
+                        error!("handler panicked; answering 500");
                         self.release(key).await;
                         response::internal()
                     }

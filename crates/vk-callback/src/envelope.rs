@@ -15,6 +15,9 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::error::EnvelopeError;
+use crate::events::{Event, EventType};
+
+mod fast;
 
 /// One callback request as VK sent it. The `secret` is kept private: handlers
 /// see everything else.
@@ -41,11 +44,24 @@ impl Envelope {
     /// # Ok::<(), vk_callback::EnvelopeError>(())
     /// ```
     pub fn parse(body: &[u8]) -> Result<Self, EnvelopeError> {
-        let text = match std::str::from_utf8(body) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(body),
-        };
-        let value = serde_json::Deserializer::from_str(&text)
+        Self::parse_text(&lossy(body))
+    }
+
+    /// Parses a body, decoding the object of the types `want` selects in the
+    /// same pass when it can (see [`fast`]).
+    pub(crate) fn parse_typed(
+        body: &[u8],
+        want: &dyn Fn(EventType) -> bool,
+    ) -> Result<(Self, Option<Event>), EnvelopeError> {
+        let text = lossy(body);
+        match fast::parse(&text, want) {
+            Some(parsed) => Ok(parsed),
+            None => Ok((Self::parse_text(&text)?, None)),
+        }
+    }
+
+    fn parse_text(text: &str) -> Result<Self, EnvelopeError> {
+        let value = serde_json::Deserializer::from_str(text)
             .into_iter::<Value>()
             .next()
             .ok_or(EnvelopeError::Empty)?
@@ -118,6 +134,13 @@ impl fmt::Debug for Envelope {
             .field("secret", &if self.secret.is_empty() { "" } else { "<redacted>" })
             .field("object", &self.object)
             .finish()
+    }
+}
+
+fn lossy(body: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(body) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(body),
     }
 }
 

@@ -45,6 +45,7 @@ mod envelope;
 mod error;
 pub mod events;
 mod handlers;
+mod inline;
 mod keys;
 mod policy;
 mod response;

@@ -22,6 +22,7 @@ use tracing::{Instrument, Span, info_span, warn};
 
 use crate::callback::Callback;
 use crate::envelope::Envelope;
+use crate::events::EventType;
 use crate::response::{self, CallbackResponse};
 
 impl Callback {
@@ -64,8 +65,12 @@ impl Callback {
             Ok(body) => body,
             Err(response) => return response,
         };
-        let envelope = match Envelope::parse(&body) {
-            Ok(envelope) => envelope,
+        let handlers = &self.inner.handlers;
+        let want = |kind: EventType| {
+            !handlers.typed(Some(kind)).is_empty() && handlers.raw(kind.as_str()).is_empty()
+        };
+        let (envelope, event) = match Envelope::parse_typed(&body, &want) {
+            Ok(parsed) => parsed,
             Err(e) => {
                 warn!(error = %e, "bad request");
                 return response::bad_request();
@@ -84,7 +89,7 @@ impl Callback {
         if envelope.event_type() == "confirmation" {
             return response::text(keys.confirmation(envelope.group_id()));
         }
-        self.deliver(envelope, retry).await
+        self.deliver(envelope, event, retry).await
     }
 
     async fn read_body<B>(&self, request: Request<B>) -> Result<Bytes, CallbackResponse>

@@ -172,12 +172,23 @@ macro_rules! define_events {
             /// # Errors
             /// `object` (or a value inside it) has the wrong JSON type.
             pub fn decode(kind: EventType, object: Value) -> Result<Self, serde_json::Error> {
-                let object = match object {
-                    Value::Null => Value::Object(serde_json::Map::new()),
-                    other => other,
-                };
+                Self::deserialize_as(kind, object)
+            }
+
+            /// Deserializes the object of `kind` straight from `deserializer`
+            /// (a JSON `null` gives an all-default object).
+            ///
+            /// # Errors
+            /// The value (or one inside it) has the wrong JSON type.
+            pub fn deserialize_as<'de, D: serde::Deserializer<'de>>(
+                kind: EventType,
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                use serde::Deserialize;
                 Ok(match kind {
-                    $(EventType::$variant => Event::$variant(serde_json::from_value(object)?),)*
+                    $(EventType::$variant => Event::$variant(
+                        Option::<$object>::deserialize(deserializer)?.unwrap_or_default(),
+                    ),)*
                 })
             }
         }
