@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::RwLock;
+use tracing::Instrument as _;
 
 pub use dataset::DataSet;
 
@@ -153,6 +154,7 @@ impl KeyStore {
     ///
     /// # Errors
     /// Backend errors from loading uncached ids.
+    #[tracing::instrument(level = "trace", skip_all, fields(family = %family, ids = ids.len()))]
     pub async fn get<S: AsRef<str>>(
         &self,
         family: &KeyFamily,
@@ -202,6 +204,7 @@ impl KeyStore {
     /// # Errors
     /// [`Error::CommitFailed`] when every attempt failed (the store is
     /// unchanged), [`Error::RollbackFailed`] when a restore failed too.
+    #[tracing::instrument(level = "trace", skip_all, fields(writes = data.len()))]
     pub async fn set(&self, data: DataSet) -> Result<()> {
         match tx::current(self.inner.id) {
             Some(tx) => {
@@ -219,6 +222,7 @@ impl KeyStore {
     ///
     /// # Errors
     /// As for [`KeyStore::set`].
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn clear(&self) -> Result<()> {
         match tx::current(self.inner.id) {
             Some(tx) => {
@@ -254,12 +258,17 @@ impl KeyStore {
         if tx::current(self.inner.id).is_some() {
             return work.await;
         }
-        let guard = self.inner.locks.acquire(key).await;
-        let state = tx::TxState::new(self.inner.id);
-        let value = tx::scope(state.clone(), work).await?;
-        let (data, clear) = state.take();
-        self.commit(data, clear, Some(guard)).await?;
-        Ok(value)
+        let span = tracing::trace_span!("keystore.transaction", key);
+        async {
+            let guard = self.inner.locks.acquire(key).await;
+            let state = tx::TxState::new(self.inner.id);
+            let value = tx::scope(state.clone(), work).await?;
+            let (data, clear) = state.take();
+            self.commit(data, clear, Some(guard)).await?;
+            Ok(value)
+        }
+        .instrument(span)
+        .await
     }
 
     /// Flushes the backend.
@@ -292,7 +301,7 @@ impl Inner {
         self.cache.as_ref().map_or(Lookup::Unknown, |c| c.get(family, id))
     }
 
-    fn cache_put(&self, family: &KeyFamily, id: &str, value: Option<Value>) {
+    fn cache_put(&self, family: &KeyFamily, id: &str, value: Option<Arc<Value>>) {
         if let Some(cache) = &self.cache {
             cache.put(family, id, value);
         }
@@ -351,7 +360,7 @@ impl Inner {
         let cached = cache.get_many(family, &ids);
         for (id, cached) in ids.into_iter().zip(cached) {
             match cached {
-                Lookup::Known(value) => found.push((id, value)),
+                Lookup::Known(value) => found.push((id, value.map(|v| (*v).clone()))),
                 Lookup::Unknown => misses.push(id),
             }
         }
@@ -362,14 +371,14 @@ impl Inner {
         let mut load = Vec::new();
         for id in misses {
             match cache.get(family, &id) {
-                Lookup::Known(value) => found.push((id, value)),
+                Lookup::Known(value) => found.push((id, value.map(|v| (*v).clone()))),
                 Lookup::Unknown => load.push(id),
             }
         }
         if !load.is_empty() {
             let values = self.backend.load_keys(family, &load).await?;
             for (id, value) in load.into_iter().zip(values) {
-                cache.put(family, &id, value.clone());
+                cache.put(family, &id, value.clone().map(Arc::new));
                 found.push((id, value));
             }
         }

@@ -28,6 +28,25 @@ struct Space {
 }
 
 /// An in-memory backend; cloning shares the storage.
+///
+/// ```
+/// use auth_persistence::{KeyFamily, KeyWrite, MemoryPersistence, Persistence};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> auth_persistence::Result<()> {
+/// let memory = MemoryPersistence::new();
+/// memory
+///     .write_batch(&[
+///         KeyWrite::save(KeyFamily::SenderKey, "g@g.us::u::0", json!({"type": "Buffer", "data": "W10="})),
+///         KeyWrite::save(KeyFamily::SenderKeyMemory, "g@g.us", json!({"u@s.whatsapp.net": true})),
+///     ])
+///     .await?;
+/// assert_eq!(memory.list_ids(&KeyFamily::SenderKey).await?, ["g@g.us::u::0"]);
+/// assert_eq!(memory.load_key(&KeyFamily::Session, "absent.0").await?, None);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct MemoryPersistence {
     spaces: Arc<Mutex<HashMap<Option<String>, Space>>>,

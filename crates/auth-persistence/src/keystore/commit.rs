@@ -6,9 +6,12 @@
 //! reads and other keys' commits keep going while one commit waits (unlike
 //! BaileysEx, which sleeps inside its GenServer). Deletions of ids the
 //! snapshot shows absent are dropped, which is Baileys' pre-key safeguard
-//! applied to every family: no backend delete for a missing id.
+//! applied to every family: no backend delete for a missing id. The restore
+//! re-reads the touched ids and rewrites only those that changed, so a batch
+//! that failed before writing anything needs no restore at all.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 use tracing::Instrument as _;
@@ -19,7 +22,11 @@ use crate::error::{Error, Result};
 use crate::family::KeyFamily;
 use crate::port::KeyWrite;
 
-type Plan = BTreeMap<(KeyFamily, String), Option<Value>>;
+/// Pre-commit values of the touched ids (`None` = absent).
+type Snapshot = BTreeMap<(KeyFamily, String), Option<Arc<Value>>>;
+
+/// Ids deleted by a `clear`.
+type Cleared = Vec<(KeyFamily, String)>;
 
 /// Why one attempt failed.
 enum Failure {
@@ -33,6 +40,10 @@ fn retryable(error: &Error) -> bool {
     !(error.is_corrupt() || error.is_unsupported())
 }
 
+fn snapshot_value(snapshot: &Snapshot, family: &KeyFamily, id: &str) -> Option<Arc<Value>> {
+    snapshot.get(&(family.clone(), id.to_owned())).cloned().flatten()
+}
+
 impl Inner {
     /// Commits `data` (after clearing every id first when `clear`).
     pub(super) async fn commit(&self, data: DataSet, clear: bool) -> Result<()> {
@@ -40,6 +51,7 @@ impl Inner {
             return Ok(());
         }
         let span = tracing::debug_span!("keystore.commit", writes = data.len(), clear);
+        let mut writes = data.into_writes();
         async {
             let max = self.config.max_commit_attempts.max(1);
             let mut attempt = 0;
@@ -47,10 +59,14 @@ impl Inner {
                 attempt += 1;
                 let outcome = {
                     let _gate = self.gate.write().await;
-                    self.attempt(&data, clear).await
+                    let outcome = self.attempt(&writes, clear).await;
+                    if let Ok(cleared) = &outcome {
+                        self.settle(std::mem::take(&mut writes), cleared);
+                    }
+                    outcome
                 };
                 match outcome {
-                    Ok(()) => return Ok(()),
+                    Ok(_) => return Ok(()),
                     Err(Failure::RolledBack(error)) if attempt < max && retryable(&error) => {
                         tracing::warn!(attempt, max, error = %error, "commit failed and was rolled back; retrying");
                         tokio::time::sleep(self.config.retry_delay).await;
@@ -72,66 +88,78 @@ impl Inner {
         .await
     }
 
+    /// Records a successful commit in the cache (values move, no copy).
+    fn settle(&self, writes: Vec<KeyWrite>, cleared: &Cleared) {
+        for (family, id) in cleared {
+            self.cache_put(family, id, None);
+        }
+        for write in writes {
+            self.remember(&write.family);
+            self.cache_put(&write.family, &write.id, write.value.map(Arc::new));
+        }
+    }
+
     /// One attempt, under the gate.
-    async fn attempt(&self, data: &DataSet, clear: bool) -> Result<(), Failure> {
-        let mut plan = Plan::new();
+    async fn attempt(&self, base: &[KeyWrite], clear: bool) -> Result<Cleared, Failure> {
+        let mut cleared = Cleared::new();
         if clear {
-            for family in self.clear_families(data) {
+            let written: BTreeSet<(&KeyFamily, &str)> =
+                base.iter().map(|w| (&w.family, w.id.as_str())).collect();
+            for family in self.clear_families(base) {
                 for id in self.list_ids(&family).await.map_err(Failure::RolledBack)? {
-                    plan.insert((family.clone(), id), None);
+                    if !written.contains(&(&family, id.as_str())) {
+                        cleared.push((family.clone(), id));
+                    }
                 }
             }
         }
-        for (family, id, value) in data.iter() {
-            plan.insert((family.clone(), id.to_owned()), value.cloned());
+        let touched = cleared
+            .iter()
+            .map(|(f, id)| (f, id.as_str()))
+            .chain(base.iter().map(|w| (&w.family, w.id.as_str())));
+        let snapshot = self.snapshot(touched).await.map_err(Failure::RolledBack)?;
+        let absent = |family: &KeyFamily, id: &str| snapshot_value(&snapshot, family, id).is_none();
+        let skip = |w: &KeyWrite| w.value.is_none() && absent(&w.family, &w.id);
+        let owned: Vec<KeyWrite>;
+        let batch: &[KeyWrite] = if cleared.is_empty() && !base.iter().any(skip) {
+            base
+        } else {
+            owned = cleared
+                .iter()
+                .filter(|(family, id)| !absent(family, id))
+                .map(|(family, id)| KeyWrite::delete(family.clone(), id.clone()))
+                .chain(base.iter().filter(|w| !skip(w)).cloned())
+                .collect();
+            &owned
+        };
+        if batch.is_empty() {
+            return Ok(cleared);
         }
-        let snapshot = self.snapshot(&plan).await.map_err(Failure::RolledBack)?;
-        let writes: Vec<KeyWrite> = plan
-            .into_iter()
-            .filter(|(key, value)| {
-                value.is_some() || snapshot.get(key).is_some_and(Option::is_some)
-            })
-            .map(|((family, id), value)| KeyWrite { family, id, value })
-            .collect();
-        if writes.is_empty() {
-            return Ok(());
-        }
-        match self.backend.write_batch(&writes).await {
-            Ok(()) => {
-                for write in writes {
-                    self.remember(&write.family);
-                    self.cache_put(&write.family, &write.id, write.value);
-                }
-                Ok(())
-            }
-            Err(commit) => self.roll_back(commit, &writes, &snapshot).await,
+        match self.backend.write_batch(batch).await {
+            Ok(()) => Ok(cleared),
+            Err(commit) => Err(self.roll_back(commit, batch, &snapshot).await),
         }
     }
 
     /// Restores the snapshot after a failed batch. The restore is
     /// idempotent, so it is tried up to the attempt limit at once (no
     /// sleep) before the commit is reported as unrecoverable.
-    async fn roll_back(
-        &self,
-        commit: Error,
-        writes: &[KeyWrite],
-        snapshot: &Plan,
-    ) -> Result<(), Failure> {
+    async fn roll_back(&self, commit: Error, writes: &[KeyWrite], snapshot: &Snapshot) -> Failure {
         let max = self.config.max_commit_attempts.max(1);
         let mut tries = 0;
         loop {
             tries += 1;
             let restore = self.restore_plan(writes, snapshot).await;
             if restore.is_empty() {
-                return Err(Failure::RolledBack(commit));
+                return Failure::RolledBack(commit);
             }
             match self.backend.write_batch(&restore).await {
-                Ok(()) => return Err(Failure::RolledBack(commit)),
+                Ok(()) => return Failure::RolledBack(commit),
                 Err(rollback) if tries >= max => {
                     for write in writes {
                         self.cache_forget(&write.family, &write.id);
                     }
-                    return Err(Failure::RollbackFailed { commit, rollback });
+                    return Failure::RollbackFailed { commit, rollback };
                 }
                 Err(rollback) => {
                     tracing::warn!(tries, error = %rollback, "rollback failed; retrying")
@@ -143,7 +171,7 @@ impl Inner {
     /// The writes that put every touched id back to its snapshot value:
     /// only ids whose stored value now differs, when they can be re-read,
     /// else all of them.
-    async fn restore_plan(&self, writes: &[KeyWrite], snapshot: &Plan) -> Vec<KeyWrite> {
+    async fn restore_plan(&self, writes: &[KeyWrite], snapshot: &Snapshot) -> Vec<KeyWrite> {
         let mut by_family: BTreeMap<&KeyFamily, Vec<String>> = BTreeMap::new();
         for write in writes {
             by_family.entry(&write.family).or_default().push(write.id.clone());
@@ -152,32 +180,37 @@ impl Inner {
         for (family, ids) in by_family {
             let current = self.backend.load_keys(family, &ids).await.ok();
             for (index, id) in ids.into_iter().enumerate() {
-                let before = snapshot.get(&(family.clone(), id.clone())).cloned().flatten();
-                let now = current.as_ref().and_then(|values| values.get(index).cloned());
-                if now.is_none_or(|now| now != before) {
-                    restore.push(KeyWrite { family: family.clone(), id, value: before });
+                let before = snapshot_value(snapshot, family, &id);
+                let now = current.as_ref().and_then(|values| values.get(index));
+                if now.is_none_or(|now| now.as_ref() != before.as_deref()) {
+                    let value = before.map(|v| (*v).clone());
+                    restore.push(KeyWrite { family: family.clone(), id, value });
                 }
             }
         }
         restore
     }
 
-    /// The current value of every planned id: from the cache when known,
+    /// The current value of every touched id: from the cache when known,
     /// else loaded (and cached, since the gate is held).
-    async fn snapshot(&self, plan: &Plan) -> Result<Plan> {
-        let mut snapshot = Plan::new();
+    async fn snapshot<'a>(
+        &self,
+        touched: impl Iterator<Item = (&'a KeyFamily, &'a str)>,
+    ) -> Result<Snapshot> {
+        let mut snapshot = Snapshot::new();
         let mut misses: BTreeMap<&KeyFamily, Vec<String>> = BTreeMap::new();
-        for (family, id) in plan.keys() {
+        for (family, id) in touched {
             match self.cache_get(family, id) {
                 Lookup::Known(value) => {
-                    snapshot.insert((family.clone(), id.clone()), value);
+                    snapshot.insert((family.clone(), id.to_owned()), value);
                 }
-                Lookup::Unknown => misses.entry(family).or_default().push(id.clone()),
+                Lookup::Unknown => misses.entry(family).or_default().push(id.to_owned()),
             }
         }
         for (family, ids) in misses {
             let values = self.backend.load_keys(family, &ids).await?;
             for (id, value) in ids.into_iter().zip(values) {
+                let value = value.map(Arc::new);
                 self.cache_put(family, &id, value.clone());
                 snapshot.insert((family.clone(), id), value);
             }
@@ -187,10 +220,10 @@ impl Inner {
 
     /// Families a `clear` must enumerate: the known ten, every family this
     /// store has seen, and those being written.
-    fn clear_families(&self, data: &DataSet) -> BTreeSet<KeyFamily> {
+    fn clear_families(&self, base: &[KeyWrite]) -> BTreeSet<KeyFamily> {
         let mut families: BTreeSet<KeyFamily> = KeyFamily::KNOWN.into_iter().collect();
         families.extend(self.seen_families());
-        families.extend(data.families().cloned());
+        families.extend(base.iter().map(|w| w.family.clone()));
         families
     }
 

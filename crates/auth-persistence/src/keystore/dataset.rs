@@ -98,6 +98,20 @@ impl DataSet {
         }
     }
 
+    /// The writes as a batch, ordered by family then id (values move).
+    pub(crate) fn into_writes(self) -> Vec<crate::port::KeyWrite> {
+        self.families
+            .into_iter()
+            .flat_map(|(family, ids)| {
+                ids.into_iter().map(move |(id, value)| crate::port::KeyWrite {
+                    family: family.clone(),
+                    id,
+                    value,
+                })
+            })
+            .collect()
+    }
+
     /// The families written.
     pub fn families(&self) -> impl Iterator<Item = &KeyFamily> {
         self.families.keys()
