@@ -8,6 +8,8 @@
 //! round trip loses nothing. It does not generate keys: see
 //! [`AuthCreds::fresh`] in the `fresh` module.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -15,13 +17,23 @@ use crate::buffer::{Buffer, DecodeError, decode_base64};
 use crate::error::{Error, Result};
 
 /// A Curve25519 key pair as Baileys stores it: 32-byte private key and
-/// 32-byte public key *without* the 0x05 type prefix.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// 32-byte public key *without* the 0x05 type prefix. `Debug` never shows
+/// the private key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPair {
     /// The private scalar bytes.
     pub private: Buffer,
     /// The Montgomery u-coordinate of the public key.
     pub public: Buffer,
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("public", &self.public)
+            .field("private", &format_args!("<{} bytes redacted>", self.private.len()))
+            .finish()
+    }
 }
 
 /// A key pair with an id and an XEdDSA signature by the identity key
@@ -61,7 +73,8 @@ impl Default for AccountSettings {
     }
 }
 
-/// Baileys' `AuthenticationCreds`, lossless.
+/// Baileys' `AuthenticationCreds`, lossless. `Debug` shows a summary
+/// without secrets.
 ///
 /// ```
 /// use auth_persistence::AuthCreds;
@@ -76,7 +89,7 @@ impl Default for AccountSettings {
 /// assert!(err.is_corrupt());
 /// # Ok::<(), auth_persistence::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthCreds {
     /// Noise protocol static key pair.
@@ -143,6 +156,20 @@ pub struct AuthCreds {
     /// Top-level fields this crate does not know, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for AuthCreds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthCreds")
+            .field("me", &self.me_id())
+            .field("registration_id", &self.registration_id)
+            .field("registered", &self.registered)
+            .field("signed_identity_key", &self.signed_identity_key)
+            .field("signed_pre_key_id", &self.signed_pre_key.key_id)
+            .field("next_pre_key_id", &self.next_pre_key_id)
+            .field("extra_fields", &self.extra.len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn one() -> u32 {

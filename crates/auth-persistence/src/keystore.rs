@@ -386,5 +386,11 @@ impl Inner {
     }
 }
 
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStore").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests;

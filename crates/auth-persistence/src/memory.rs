@@ -195,3 +195,9 @@ impl ContextPersistence<String> for MemoryPersistence {
         Ok(())
     }
 }
+
+impl std::fmt::Debug for MemoryPersistence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryPersistence").field("spaces", &self.lock().len()).finish()
+    }
+}

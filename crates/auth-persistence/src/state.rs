@@ -34,6 +34,7 @@ use crate::port::Persistence;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct AuthState {
     /// The credentials; save them after every change with
     /// [`AuthState::save_creds`].
@@ -107,7 +108,7 @@ mod tests {
 
     #[tokio::test]
     async fn corrupt_credentials_are_an_error_never_a_new_identity() {
-        let error = AuthState::open(Arc::new(Damaged)).await.err().expect("corrupt");
+        let error = AuthState::open(Arc::new(Damaged)).await.expect_err("corrupt");
         assert!(matches!(error, Error::Corrupt { .. }), "{error}");
     }
 

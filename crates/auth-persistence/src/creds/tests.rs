@@ -88,3 +88,18 @@ fn absent_optional_fields_stay_absent() {
     let creds = AuthCreds::from_value(value.clone()).expect("reads");
     assert_eq!(creds.to_value().expect("writes"), value);
 }
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let creds = AuthCreds::from_json_str(PAIRED).expect("reads");
+    let shown = format!("{creds:?} {:?}", creds.noise_key);
+    for secret in [
+        creds.adv_secret_key.as_str(),
+        &creds.noise_key.private.to_base64(),
+        &creds.signed_identity_key.private.to_base64(),
+    ] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(shown.contains("registration_id: 253"), "{shown}");
+    assert!(shown.contains("redacted"), "{shown}");
+}
