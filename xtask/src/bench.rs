@@ -17,6 +17,7 @@ struct Bench {
 /// Every benchmark, in the order `cargo xtask bench` runs them.
 const BENCHES: &[Bench] = &[
     // updates
+    Bench { name: "updates", package: "updates-core", target: "updates" },
     // vk
     Bench { name: "vk", package: "vk-callback", target: "vk" },
     // push

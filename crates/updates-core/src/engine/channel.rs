@@ -10,17 +10,17 @@ use std::cmp::Reverse;
 use std::time::Instant;
 
 use super::Engine;
-use super::gapbox::{GapBox, Item};
+use super::gapbox::{Item, LazyGap};
 use super::output::Action;
 use crate::error::Error;
 use crate::ports::Checkpoint;
 use crate::tl::{GetChannelDifference, GetDifference, InputChannel};
 
 /// Where a channel stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Phase {
     /// Unknown channel: waiting for stored pts / hash (or a peek).
-    Resolving { hint_pts: Option<i32>, date: i32, peeked: bool, stored: Option<i32> },
+    Resolving(Box<Resolve>),
     /// Tracked, nothing to fetch.
     Idle,
     /// Waiting for a getChannelDifference slot.
@@ -29,12 +29,27 @@ pub(super) enum Phase {
     InFlight { pages: u32, request_pts: i32 },
 }
 
+/// What is known while adopting an unknown channel (boxed: rare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Resolve {
+    hint_pts: Option<i32>,
+    date: i32,
+    peeked: bool,
+    stored: Option<i32>,
+}
+
+impl Phase {
+    fn resolving(hint_pts: Option<i32>, date: i32) -> Phase {
+        Phase::Resolving(Box::new(Resolve { hint_pts, date, peeked: false, stored: None }))
+    }
+}
+
 /// One channel box.
 #[derive(Debug)]
 pub(super) struct Channel {
     pub(super) pts: i32,
     pub(super) access_hash: Option<i64>,
-    pub(super) pending: GapBox,
+    pub(super) pending: LazyGap,
     pub(super) phase: Phase,
     pub(super) retry_at: Option<Instant>,
     pub(super) poll_at: Option<Instant>,
@@ -48,7 +63,7 @@ impl Channel {
         Channel {
             pts,
             access_hash,
-            pending: GapBox::default(),
+            pending: LazyGap::default(),
             phase,
             retry_at: None,
             poll_at: None,
@@ -58,7 +73,7 @@ impl Channel {
     }
 
     pub(super) fn is_tracked(&self) -> bool {
-        !matches!(self.phase, Phase::Resolving { .. })
+        !matches!(self.phase, Phase::Resolving(_))
     }
 
     pub(super) fn is_quiet(&self) -> bool {
@@ -91,8 +106,7 @@ impl Engine {
         let arrival = self.next_arrival();
         let Some(ch) = self.channels.get_mut(&id) else {
             let date = item.update.as_ref().and_then(|u| u.message()).map_or(0, |m| m.date);
-            let phase = Phase::Resolving { hint_pts: None, date, peeked: false, stored: None };
-            let mut ch = Channel::new(0, None, phase);
+            let mut ch = Channel::new(0, None, Phase::resolving(None, date));
             ch.pending.insert(item, arrival);
             self.channels.insert(id, ch);
             tracing::debug!(channel_id = id, "update for an unknown channel: resolving");
@@ -100,7 +114,7 @@ impl Engine {
             return;
         };
         match ch.phase {
-            Phase::Resolving { .. } => ch.pending.insert(item, arrival),
+            Phase::Resolving(_) => ch.pending.insert(item, arrival),
             Phase::Queued | Phase::InFlight { .. } => {
                 if item.start >= ch.pts {
                     ch.pending.insert(item, arrival);
@@ -135,9 +149,9 @@ impl Engine {
             let checkpoint = Checkpoint::Channel { channel_id: id, pts: ch.pts };
             self.out.deliver(item.update, item.entities.as_ref(), checkpoint);
         }
-        let before = ch.pending.deadline;
+        let before = ch.pending.deadline();
         ch.pending.settle(progressed, now + self.cfg.gap_timeout);
-        if let Some(at) = ch.pending.deadline
+        if let Some(at) = ch.pending.deadline()
             && before != Some(at)
         {
             self.wakeups.push(Reverse((at, id)));
@@ -149,13 +163,11 @@ impl Engine {
     pub(super) fn channel_too_long(&mut self, id: i64, pts: Option<i32>, now: Instant) {
         match self.channels.get_mut(&id) {
             Some(ch) => match &mut ch.phase {
-                Phase::Resolving { hint_pts, .. } => *hint_pts = hint_pts.or(pts),
+                Phase::Resolving(r) => r.hint_pts = r.hint_pts.or(pts),
                 _ => self.want_channel(id, now),
             },
             None => {
-                let phase =
-                    Phase::Resolving { hint_pts: pts, date: 0, peeked: false, stored: None };
-                self.channels.insert(id, Channel::new(0, None, phase));
+                self.channels.insert(id, Channel::new(0, None, Phase::resolving(pts, 0)));
                 self.out.push(Action::ResolveChannel { channel_id: id });
             }
         }
@@ -176,7 +188,8 @@ impl Engine {
         let known = self.hashes.get(&channel_id).copied();
         let state = self.state;
         let Some(ch) = self.channels.get_mut(&channel_id) else { return };
-        let Phase::Resolving { hint_pts, date, peeked, stored } = ch.phase else { return };
+        let Phase::Resolving(r) = &ch.phase else { return };
+        let Resolve { hint_pts, date, peeked, stored } = **r;
         let stored = stored_pts.or(stored);
         let Some(hash) = access_hash.or(ch.access_hash).or(known) else {
             if peeked {
@@ -184,7 +197,8 @@ impl Engine {
                 self.channels.remove(&channel_id);
                 self.out.push(Action::Report(Error::UnknownChannel { channel_id, dropped }));
             } else {
-                ch.phase = Phase::Resolving { hint_pts, date, peeked: true, stored };
+                ch.phase =
+                    Phase::Resolving(Box::new(Resolve { hint_pts, date, peeked: true, stored }));
                 let date = if date > 0 { date - 1 } else { state.date - 30 }.max(1);
                 let request = GetDifference {
                     pts: state.pts,
@@ -217,7 +231,7 @@ impl Engine {
         match ch.phase {
             Phase::Idle if ch.retry_at.is_none() => {
                 ch.phase = Phase::Queued;
-                ch.pending.deadline = None;
+                ch.pending.set_deadline(None);
                 self.channel_queue.push_back(id);
             }
             Phase::InFlight { .. } => ch.again = true,
@@ -251,5 +265,18 @@ impl Engine {
         self.channel_in_flight += 1;
         tracing::debug!(channel_id = id, pts = ch.pts, pages, "getChannelDifference");
         self.out.push(Action::GetChannelDifference(request));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_channel_is_small() {
+        // one hash-map slot per idle channel; the gap buffer and the
+        // adoption data are boxed only while in use
+        let slot = std::mem::size_of::<(i64, Channel)>();
+        assert!(slot <= 96, "channel slot grew to {slot} bytes");
     }
 }

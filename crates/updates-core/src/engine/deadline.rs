@@ -65,7 +65,11 @@ impl Engine {
             }
             self.wakeups.pop();
             let Some(ch) = self.channels.get_mut(&id) else { continue };
-            let gap = due(&mut ch.pending.deadline, now);
+            let mut gap_at = ch.pending.deadline();
+            let gap = due(&mut gap_at, now);
+            if gap {
+                ch.pending.set_deadline(None);
+            }
             let retry = due(&mut ch.retry_at, now);
             let poll = due(&mut ch.poll_at, now);
             if gap || retry || poll {

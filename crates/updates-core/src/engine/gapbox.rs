@@ -90,6 +90,57 @@ impl GapBox {
     }
 }
 
+/// A [`GapBox`] allocated only while it holds something: an idle channel
+/// pays one pointer for it.
+#[derive(Debug, Default)]
+pub(crate) struct LazyGap(Option<Box<GapBox>>);
+
+impl LazyGap {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|b| b.is_empty())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |b| b.len())
+    }
+
+    pub(crate) fn insert(&mut self, item: Item, arrival: u64) {
+        self.0.get_or_insert_with(Box::default).insert(item, arrival);
+    }
+
+    pub(crate) fn pop_ready(&mut self, local: &mut i32) -> Option<Item> {
+        self.0.as_mut()?.pop_ready(local)
+    }
+
+    pub(crate) fn first_start(&self) -> Option<i32> {
+        self.0.as_ref()?.first_start()
+    }
+
+    pub(crate) fn clear(&mut self) -> usize {
+        self.0.take().map_or(0, |mut b| b.clear())
+    }
+
+    /// Like [`GapBox::settle`]; frees the box once it is empty.
+    pub(crate) fn settle(&mut self, progressed: bool, at: Instant) {
+        if let Some(b) = &mut self.0 {
+            b.settle(progressed, at);
+            if b.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.0.as_ref()?.deadline
+    }
+
+    pub(crate) fn set_deadline(&mut self, at: Option<Instant>) {
+        if let Some(b) = &mut self.0 {
+            b.deadline = at;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
