@@ -113,6 +113,8 @@ pub(crate) struct Inner {
     /// Held for writing by one commit attempt, for reading by cache fills.
     gate: RwLock<()>,
     locks: Locks,
+    /// Per-family locks serialising cache fills.
+    fills: Locks,
     /// Families outside the known ten that this store has touched.
     others: Mutex<BTreeSet<KeyFamily>>,
 }
@@ -134,6 +136,7 @@ impl KeyStore {
                 cache,
                 gate: RwLock::new(()),
                 locks: Locks::default(),
+                fills: Locks::default(),
                 others: Mutex::new(BTreeSet::new()),
             }),
         }
@@ -341,7 +344,7 @@ impl Inner {
     }
 
     /// Cached values first; misses are loaded under the gate's read side
-    /// (so no commit interleaves) and cached.
+    /// (so no commit interleaves) and cached, one filler per family.
     async fn read_through(
         &self,
         family: &KeyFamily,
@@ -367,6 +370,9 @@ impl Inner {
         if misses.is_empty() {
             return Ok(found);
         }
+        // one filler per family at a time: a concurrent miss of the same id
+        // waits and then finds it cached, so each id is loaded once
+        let _fill = self.fills.acquire(family.as_str()).await;
         let _gate = self.gate.read().await;
         let mut load = Vec::new();
         for id in misses {

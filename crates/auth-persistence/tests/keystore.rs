@@ -55,6 +55,24 @@ async fn cached_entries_and_absences_expire_after_the_ttl() {
     assert_eq!(probe.counts().load_key, 4, "expired entries are reloaded");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_gets_of_one_id_load_it_once() {
+    let (memory, probe, store) = probed(KeyStoreConfig::default());
+    memory.save_key(&KeyFamily::Session, "hot.0", &json!(1)).await.expect("seed");
+    let tasks: Vec<_> = (0..16)
+        .map(|n| {
+            let store = store.clone();
+            let ids = if n % 2 == 0 { vec!["hot.0", "absent.0"] } else { vec!["hot.0"] };
+            tokio::spawn(async move { store.get(&KeyFamily::Session, &ids).await })
+        })
+        .collect();
+    for task in tasks {
+        let got = task.await.expect("join").expect("get");
+        assert_eq!(got.get("hot.0"), Some(&json!(1)));
+    }
+    assert_eq!(probe.counts().load_key, 2, "one load per id, however many readers raced");
+}
+
 #[tokio::test]
 async fn an_uncached_store_reads_the_backend_every_time() {
     let (_, probe, store) = probed(KeyStoreConfig { cache: false, ..Default::default() });
