@@ -41,6 +41,16 @@ impl SeqBox {
     }
 }
 
+/// The sequencing fields shared by the short message containers.
+#[derive(Debug, Clone, Copy)]
+struct Short {
+    out: bool,
+    id: i32,
+    pts: i32,
+    pts_count: i32,
+    date: i32,
+}
+
 /// Which common box a sequenced update goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Common {
@@ -365,44 +375,47 @@ impl Engine {
     }
 
     fn short_message(&mut self, m: ShortMessage, now: Instant) {
-        let known = self.known_users.contains(&m.user_id)
-            && self.user_known(m.fwd_from)
-            && m.via_bot_id.is_none_or(|b| self.known_users.contains(&b));
-        if !known {
-            return self.short_unknown(m.pts, m.pts_count, now);
-        }
         let from = if m.out { self.self_id } else { m.user_id };
-        let message = Message {
-            kind: MessageKind::Regular,
-            id: m.id,
-            peer_id: Some(Peer::User(m.user_id)),
-            from_id: Some(Peer::User(from)),
-            date: m.date,
-            out: m.out,
-            payload: m.payload,
-        };
-        let update = Update::NewMessage { message, pts: m.pts, pts_count: m.pts_count };
-        self.push_common(Common::Pts, m.pts, m.pts_count, Some(update), None, now);
-        if self.bump_date(m.date) {
-            self.persist_common();
-        }
+        let short =
+            Short { out: m.out, id: m.id, pts: m.pts, pts_count: m.pts_count, date: m.date };
+        let peers = (m.user_id, m.fwd_from, m.via_bot_id);
+        self.short(short, Peer::User(m.user_id), from, peers, m.payload, now);
     }
 
     fn short_chat_message(&mut self, m: ShortChatMessage, now: Instant) {
-        let known = self.known_users.contains(&m.from_id)
-            && self.user_known(m.fwd_from)
-            && m.via_bot_id.is_none_or(|b| self.known_users.contains(&b));
+        let short =
+            Short { out: m.out, id: m.id, pts: m.pts, pts_count: m.pts_count, date: m.date };
+        let peers = (m.from_id, m.fwd_from, m.via_bot_id);
+        self.short(short, Peer::Chat(m.chat_id), m.from_id, peers, m.payload, now);
+    }
+
+    /// Applies a short message as `updateNewMessage` if every user it
+    /// references (`peers`: counterpart or sender, forward source, via
+    /// bot) is known.
+    fn short(
+        &mut self,
+        m: Short,
+        peer: Peer,
+        from: i64,
+        peers: (i64, Option<Peer>, Option<i64>),
+        payload: serde_json::Value,
+        now: Instant,
+    ) {
+        let (user, fwd_from, via_bot) = peers;
+        let known = self.known_users.contains(&user)
+            && self.user_known(fwd_from)
+            && via_bot.is_none_or(|b| self.known_users.contains(&b));
         if !known {
             return self.short_unknown(m.pts, m.pts_count, now);
         }
         let message = Message {
             kind: MessageKind::Regular,
             id: m.id,
-            peer_id: Some(Peer::Chat(m.chat_id)),
-            from_id: Some(Peer::User(m.from_id)),
+            peer_id: Some(peer),
+            from_id: Some(Peer::User(from)),
             date: m.date,
             out: m.out,
-            payload: m.payload,
+            payload,
         };
         let update = Update::NewMessage { message, pts: m.pts, pts_count: m.pts_count };
         self.push_common(Common::Pts, m.pts, m.pts_count, Some(update), None, now);

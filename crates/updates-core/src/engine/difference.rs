@@ -73,18 +73,12 @@ impl Engine {
                 let progressed =
                     s.pts > request.pts || s.qts > request.qts || s.date > request.date;
                 self.deliver_body(from, body, now);
-                if !progressed {
+                if progressed {
+                    self.next_page(next_page, now);
+                } else {
                     self.out
                         .push(Action::Report(Error::NoProgress { channel_id: None, pts: s.pts }));
                     self.finish_difference(now);
-                } else if next_page >= self.cfg.max_pages {
-                    self.out.push(Action::Report(Error::PageLimit {
-                        channel_id: None,
-                        pages: next_page,
-                    }));
-                    self.finish_difference(now);
-                } else {
-                    self.send_difference(next_page, now);
                 }
             }
             Ok(Difference::TooLong { pts }) => {
@@ -92,16 +86,18 @@ impl Engine {
                 self.state.pts = pts;
                 self.persist_common();
                 self.out.push(Action::TooLong);
-                if next_page >= self.cfg.max_pages {
-                    self.out.push(Action::Report(Error::PageLimit {
-                        channel_id: None,
-                        pages: next_page,
-                    }));
-                    self.finish_difference(now);
-                } else {
-                    self.send_difference(next_page, now);
-                }
+                self.next_page(next_page, now);
             }
+        }
+    }
+
+    /// Fetches page `page` of the common difference, or stops at the cap.
+    fn next_page(&mut self, page: u32, now: Instant) {
+        if page >= self.cfg.max_pages {
+            self.out.push(Action::Report(Error::PageLimit { channel_id: None, pages: page }));
+            self.finish_difference(now);
+        } else {
+            self.send_difference(page, now);
         }
     }
 

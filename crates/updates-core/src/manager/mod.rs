@@ -109,6 +109,8 @@ pub struct Runner {
     rx: mpsc::Receiver<Input>,
     stop: watch::Receiver<bool>,
     persisted: State,
+    /// Channel checkpoints whose write failed, retried with the next one.
+    unsaved: std::collections::HashMap<i64, i32>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -165,6 +167,7 @@ impl Manager {
             rx,
             stop,
             persisted,
+            unsaved: std::collections::HashMap::new(),
         })
     }
 

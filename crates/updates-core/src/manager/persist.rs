@@ -1,8 +1,9 @@
 //! Persisting a batch's checkpoint after the handler returned, with the
 //! narrowest storage call that covers what changed.
 //!
-//! A failed write is reported and retried implicitly: the next checkpoint
-//! is diffed against the last state that was written successfully.
+//! A failed write is reported and retried: the next common checkpoint is
+//! diffed against the last state written successfully, and a channel whose
+//! write failed is written again with the next checkpoint of any box.
 
 use super::Runner;
 use crate::error::Error;
@@ -15,7 +16,12 @@ impl Runner {
         let result = match checkpoint {
             Checkpoint::None => return,
             Checkpoint::Channel { channel_id, pts } => {
-                storage.set_channel_pts(user, channel_id, pts).await
+                self.unsaved.remove(&channel_id);
+                let r = storage.set_channel_pts(user, channel_id, pts).await;
+                if r.is_err() {
+                    self.unsaved.insert(channel_id, pts);
+                }
+                r
             }
             Checkpoint::Common(s) => {
                 let old = self.persisted;
@@ -42,6 +48,19 @@ impl Runner {
         };
         if let Err(source) = result {
             self.report(Error::Storage { during: "persisting a checkpoint", source });
+            return;
+        }
+        let retry: Vec<(i64, i32)> = self.unsaved.iter().map(|(c, p)| (*c, *p)).collect();
+        for (channel_id, pts) in retry {
+            match self.config.storage.set_channel_pts(user, channel_id, pts).await {
+                Ok(()) => {
+                    self.unsaved.remove(&channel_id);
+                }
+                Err(source) => {
+                    self.report(Error::Storage { during: "persisting a checkpoint", source });
+                    return;
+                }
+            }
         }
     }
 

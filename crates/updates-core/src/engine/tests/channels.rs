@@ -356,3 +356,42 @@ fn channel_polling_is_opt_in_and_spread() {
     sim.advance(60_000);
     assert_eq!(sim.rpcs.len(), 4);
 }
+
+#[test]
+fn min_hashes_are_backfilled_and_never_stored() {
+    let mut sim = sim7(cfg());
+    let min =
+        Chat::Channel { id: 7, access_hash: Some(-1), min: true, payload: serde_json::Value::Null };
+    sim.push(Updates::Full {
+        updates: vec![cnm(7, 21)],
+        users: vec![],
+        chats: vec![min],
+        date: 1,
+        seq: 0,
+    });
+    assert_eq!(sim.delivered, ["c7:21"]);
+    assert!(sim.saved_hashes.is_empty(), "a min hash must not be stored");
+    match &sim.batches[0].chats[..] {
+        [Chat::Channel { access_hash, min, .. }] => {
+            assert_eq!(*access_hash, Some(77), "known full hash backfilled");
+            assert!(*min, "the min flag stays set");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unknown_channel_with_only_a_min_hash_is_peeked() {
+    let mut sim = Sim::new(state(100, 0, 900, 0));
+    let min =
+        Chat::Channel { id: 9, access_hash: Some(-1), min: true, payload: serde_json::Value::Null };
+    sim.push(Updates::Full {
+        updates: vec![cnm(9, 501)],
+        users: vec![],
+        chats: vec![min],
+        date: 950,
+        seq: 0,
+    });
+    assert_eq!(sim.rpc_list(), [Rpc::Peek { channel: 9, pts: 100, qts: 0, date: 920 }]);
+    assert!(sim.saved_hashes.is_empty());
+}

@@ -126,6 +126,8 @@ pub(super) struct Flaky {
     pub(super) inner: MemoryStorage,
     /// Fail the next `n` `set_pts` calls.
     pub(super) fail_set_pts: AtomicUsize,
+    /// Fail the next `n` `set_channel_pts` calls.
+    pub(super) fail_set_channel: AtomicUsize,
     /// Fail every `get_channel_pts`.
     pub(super) fail_get_channel: std::sync::atomic::AtomicBool,
 }
@@ -169,6 +171,11 @@ impl StateStorage for Flaky {
         self.inner.get_channel_pts(user_id, id).await
     }
     async fn set_channel_pts(&self, user_id: i64, id: i64, pts: i32) -> Result<(), StorageError> {
+        let left = self.fail_set_channel.load(Ordering::SeqCst);
+        if left > 0 {
+            self.fail_set_channel.store(left - 1, Ordering::SeqCst);
+            return Err(boom());
+        }
         self.inner.set_channel_pts(user_id, id, pts).await
     }
     async fn for_each_channel(

@@ -222,3 +222,39 @@ async fn s49_handler_error_is_reported_and_the_batch_skipped() {
     manager.stop();
     task.await.expect("join").expect("run");
 }
+
+#[tokio::test(start_paused = true)]
+async fn failed_channel_write_is_retried_with_the_next_checkpoint() {
+    let storage = Arc::new(Flaky::default());
+    storage.inner.set_state(1, state(100)).await.expect("seed");
+    storage.inner.set_channel_pts(1, 7, 20).await.expect("seed");
+    let hasher = Arc::new(MemoryStorage::new());
+    hasher.set_channel_access_hash(1, 7, 77).await.expect("seed");
+    let (errs, on_error) = errors();
+    let rec = Arc::new(Recorder::default());
+    let config = Config::new(rec.clone())
+        .storage(storage.clone())
+        .access_hasher(hasher)
+        .catch_up_channels(false)
+        .on_error(on_error);
+    let manager = Manager::new(config);
+    let task = tokio::spawn(
+        manager.auth(Arc::new(Script::default()), 1, false, false).await.expect("auth").run(),
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    storage.fail_set_channel.store(1, Ordering::SeqCst);
+    manager
+        .handle(Updates::short(Update::new_channel_message(7, 21, 21), 1))
+        .await
+        .expect("handle");
+    rec.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(storage.inner.get_channel_pts(1, 7).await.expect("get"), Some(20));
+    manager.handle(nm(101)).await.expect("handle");
+    rec.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(storage.inner.get_channel_pts(1, 7).await.expect("get"), Some(21), "retried");
+    assert_eq!(read(&errs), ["state storage failed while persisting a checkpoint"]);
+    manager.stop();
+    task.await.expect("join").expect("run");
+}
