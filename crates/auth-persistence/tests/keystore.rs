@@ -189,6 +189,66 @@ async fn clear_inside_a_transaction_drops_earlier_writes_and_keeps_later_ones() 
     assert_eq!(keys.get(&(KeyFamily::PreKey, "after".to_owned())), Some(&json!(2)));
 }
 
+/// Memory, except that one id's stored value is corrupt until rewritten.
+struct OneCorrupt {
+    memory: MemoryPersistence,
+    corrupt: std::sync::Mutex<Option<String>>,
+}
+
+impl OneCorrupt {
+    fn is_corrupt(&self, id: &str) -> bool {
+        self.corrupt.lock().expect("lock").as_deref() == Some(id)
+    }
+
+    fn repaired(&self, id: &str) {
+        if self.is_corrupt(id) {
+            *self.corrupt.lock().expect("lock") = None;
+        }
+    }
+}
+
+#[async_trait]
+impl Persistence for OneCorrupt {
+    async fn load_credentials(&self) -> Result<Option<AuthCreds>> {
+        self.memory.load_credentials().await
+    }
+    async fn save_credentials(&self, creds: &AuthCreds) -> Result<()> {
+        self.memory.save_credentials(creds).await
+    }
+    async fn load_key(&self, family: &KeyFamily, id: &str) -> Result<Option<Value>> {
+        if self.is_corrupt(id) {
+            return Err(Error::corrupt(format!("{family} {id}"), "unexpected end of JSON input"));
+        }
+        self.memory.load_key(family, id).await
+    }
+    async fn save_key(&self, family: &KeyFamily, id: &str, value: &Value) -> Result<()> {
+        self.repaired(id);
+        self.memory.save_key(family, id, value).await
+    }
+    async fn delete_key(&self, family: &KeyFamily, id: &str) -> Result<()> {
+        self.repaired(id);
+        self.memory.delete_key(family, id).await
+    }
+}
+
+#[tokio::test]
+async fn a_corrupt_value_is_a_typed_error_on_read_and_is_repaired_by_a_write_or_delete() {
+    for repair in [Some(json!({"fresh": true})), None] {
+        let backend = Arc::new(OneCorrupt {
+            memory: MemoryPersistence::new(),
+            corrupt: Some("bad.0".to_owned()).into(),
+        });
+        let probe = Probe::new(backend.clone());
+        let store = KeyStore::new(probe.clone());
+        let error = store.get(&KeyFamily::Session, &["ok.0", "bad.0"]).await.expect_err("corrupt");
+        assert!(error.is_corrupt(), "{error}");
+        store.set(one(KeyFamily::Session, "bad.0", repair.clone())).await.expect("repair");
+        assert_eq!(store.get_one(&KeyFamily::Session, "bad.0").await.expect("readable"), repair);
+        assert!(!backend.is_corrupt("bad.0"));
+        assert_eq!(probe.counts().save_key + probe.counts().delete_key, 1);
+    }
+}
+
 /// A backend that implements only the required operations (no listing).
 struct NoList(MemoryPersistence);
 

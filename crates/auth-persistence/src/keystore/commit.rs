@@ -22,8 +22,12 @@ use crate::error::{Error, Result};
 use crate::family::KeyFamily;
 use crate::port::KeyWrite;
 
-/// Pre-commit values of the touched ids (`None` = absent).
+/// Pre-commit values of the touched ids (`None` = absent, or unreadable:
+/// see `Inner::snapshot`).
 type Snapshot = BTreeMap<(KeyFamily, String), Option<Arc<Value>>>;
+
+/// Touched ids whose stored value is corrupt.
+type Unreadable = BTreeSet<(KeyFamily, String)>;
 
 /// Ids deleted by a `clear`.
 type Cleared = Vec<(KeyFamily, String)>;
@@ -117,8 +121,11 @@ impl Inner {
             .iter()
             .map(|(f, id)| (f, id.as_str()))
             .chain(base.iter().map(|w| (&w.family, w.id.as_str())));
-        let snapshot = self.snapshot(touched).await.map_err(Failure::RolledBack)?;
-        let absent = |family: &KeyFamily, id: &str| snapshot_value(&snapshot, family, id).is_none();
+        let (snapshot, unreadable) = self.snapshot(touched).await.map_err(Failure::RolledBack)?;
+        let absent = |family: &KeyFamily, id: &str| {
+            snapshot_value(&snapshot, family, id).is_none()
+                && !unreadable.contains(&(family.clone(), id.to_owned()))
+        };
         let skip = |w: &KeyWrite| w.value.is_none() && absent(&w.family, &w.id);
         let owned: Vec<KeyWrite>;
         let batch: &[KeyWrite] = if cleared.is_empty() && !base.iter().any(skip) {
@@ -192,12 +199,16 @@ impl Inner {
     }
 
     /// The current value of every touched id: from the cache when known,
-    /// else loaded (and cached, since the gate is held).
+    /// else loaded (and cached, since the gate is held). An id whose stored
+    /// value is corrupt can still be overwritten or deleted (that is how it
+    /// gets repaired): it is reported as unreadable, and a rollback can only
+    /// delete it, since the damaged bytes cannot be restored.
     async fn snapshot<'a>(
         &self,
         touched: impl Iterator<Item = (&'a KeyFamily, &'a str)>,
-    ) -> Result<Snapshot> {
+    ) -> Result<(Snapshot, Unreadable)> {
         let mut snapshot = Snapshot::new();
+        let mut unreadable = Unreadable::new();
         let mut misses: BTreeMap<&KeyFamily, Vec<String>> = BTreeMap::new();
         for (family, id) in touched {
             match self.cache_get(family, id) {
@@ -208,14 +219,35 @@ impl Inner {
             }
         }
         for (family, ids) in misses {
-            let values = self.backend.load_keys(family, &ids).await?;
+            let values: Vec<Result<Option<Value>>> =
+                match self.backend.load_keys(family, &ids).await {
+                    Ok(values) => values.into_iter().map(Ok).collect(),
+                    Err(error) if error.is_corrupt() => {
+                        let mut values = Vec::with_capacity(ids.len());
+                        for id in &ids {
+                            values.push(self.backend.load_key(family, id).await);
+                        }
+                        values
+                    }
+                    Err(error) => return Err(error),
+                };
             for (id, value) in ids.into_iter().zip(values) {
-                let value = value.map(Arc::new);
-                self.cache_put(family, &id, value.clone());
-                snapshot.insert((family.clone(), id), value);
+                match value {
+                    Ok(value) => {
+                        let value = value.map(Arc::new);
+                        self.cache_put(family, &id, value.clone());
+                        snapshot.insert((family.clone(), id), value);
+                    }
+                    Err(error) if error.is_corrupt() => {
+                        tracing::warn!(%family, id, error = %error, "overwriting a corrupt stored value");
+                        snapshot.insert((family.clone(), id.clone()), None);
+                        unreadable.insert((family.clone(), id));
+                    }
+                    Err(error) => return Err(error),
+                }
             }
         }
-        Ok(snapshot)
+        Ok((snapshot, unreadable))
     }
 
     /// Families a `clear` must enumerate: the known ten, every family this
