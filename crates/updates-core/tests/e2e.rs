@@ -96,6 +96,7 @@ async fn run_seed(seed: u64) -> Result<Stats, String> {
         channel_too_long: rng.random_range(1..=8),
         error_rate: 0.05,
         entity_rate: 0.5,
+        seq: rng.random_bool(0.7),
     };
     let server = Arc::new(FakeServer::new(seed, cfg));
     let storage = Arc::new(MemoryStorage::new());
@@ -178,7 +179,7 @@ async fn run_seed(seed: u64) -> Result<Stats, String> {
 async fn stored_matches(server: &FakeServer, storage: &MemoryStorage) -> bool {
     let remote = server.state();
     let Ok(Some(local)) = storage.get_state(USER).await else { return false };
-    if (local.pts, local.qts) != (remote.pts, remote.qts) {
+    if (local.pts, local.qts, local.seq) != (remote.pts, remote.qts, remote.seq) {
         return false;
     }
     for (id, pts, _) in server.channels() {

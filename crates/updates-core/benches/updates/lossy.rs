@@ -43,6 +43,7 @@ fn once(drop_rate: f64) -> (usize, Duration, usize) {
         channel_too_long: i32::MAX,
         error_rate: 0.0,
         entity_rate: 0.02,
+        seq: true,
     };
     let server = Arc::new(FakeServer::new(7, cfg));
     let start = server.state();

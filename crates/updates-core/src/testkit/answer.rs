@@ -44,18 +44,18 @@ impl Inner {
         let qfirst = self.qts_log.partition_point(|e| e.end <= r.qts);
         let qts: Vec<Logged> = self.qts_log[qfirst..].iter().take(page).cloned().collect();
         if common.is_empty() && qts.is_empty() {
-            return Difference::Empty { date: self.date, seq: 0 };
+            return Difference::Empty { date: self.date, seq: self.seq };
         }
         let done =
             first + common.len() == self.common.len() && qfirst + qts.len() == self.qts_log.len();
         let state = if done {
-            State { pts: self.pts, qts: self.qts, date: self.date, seq: 0 }
+            State { pts: self.pts, qts: self.qts, date: self.date, seq: self.seq }
         } else {
             State {
                 pts: common.last().map_or(r.pts, |e| e.end),
                 qts: qts.last().map_or(r.qts, |e| e.end),
                 date: r.date.max(1),
-                seq: 0,
+                seq: self.seq,
             }
         };
         let mut body = DifferenceBody {
@@ -141,7 +141,7 @@ impl RawClient for FakeServer {
     async fn get_state(&self) -> Result<State, ClientError> {
         let mut s = self.lock();
         s.rpcs += 1;
-        Ok(State { pts: s.pts, qts: s.qts, date: s.date, seq: 0 })
+        Ok(State { pts: s.pts, qts: s.qts, date: s.date, seq: s.seq })
     }
 
     async fn get_difference(&self, request: GetDifference) -> Result<Difference, ClientError> {

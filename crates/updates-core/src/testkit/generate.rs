@@ -142,6 +142,12 @@ impl FakeServer {
         } else {
             (vec![], vec![])
         };
-        Updates::Full { updates, users, chats, date, seq: 0 }
+        let seq = if s.cfg.seq {
+            s.seq += 1;
+            s.seq
+        } else {
+            0
+        };
+        Updates::Full { updates, users, chats, date, seq }
     }
 }

@@ -47,6 +47,8 @@ pub struct FakeConfig {
     pub error_rate: f64,
     /// Probability that a container carries its entities (users/chats).
     pub entity_rate: f64,
+    /// Number `updates` containers with seq (a dropped one is a seq gap).
+    pub seq: bool,
 }
 
 impl Default for FakeConfig {
@@ -58,6 +60,7 @@ impl Default for FakeConfig {
             channel_too_long: 60,
             error_rate: 0.05,
             entity_rate: 0.5,
+            seq: true,
         }
     }
 }
@@ -85,6 +88,7 @@ struct Inner {
     pts: i32,
     qts: i32,
     date: i32,
+    seq: i32,
     common: Vec<Logged>,
     qts_log: Vec<Logged>,
     channels: BTreeMap<i64, Channel>,
@@ -133,6 +137,7 @@ impl FakeServer {
                 pts: 1000,
                 qts: 100,
                 date: 1,
+                seq: 0,
                 common: Vec::new(),
                 qts_log: Vec::new(),
                 channels,
@@ -153,7 +158,7 @@ impl FakeServer {
     /// The server's common state.
     pub fn state(&self) -> State {
         let s = self.lock();
-        State { pts: s.pts, qts: s.qts, date: s.date, seq: 0 }
+        State { pts: s.pts, qts: s.qts, date: s.date, seq: s.seq }
     }
 
     /// Every channel: `(id, pts, access hash)`.
@@ -191,6 +196,7 @@ impl FakeServer {
         updates.extend(
             s.channels.keys().map(|&id| Update::ChannelTooLong { channel_id: id, pts: None }),
         );
+        // seq 0: it must not move (or wait for) the seq sequence
         Updates::Full { updates, users: vec![], chats: vec![], date: s.date, seq: 0 }
     }
 

@@ -395,3 +395,47 @@ fn unknown_channel_with_only_a_min_hash_is_peeked() {
     assert_eq!(sim.rpc_list(), [Rpc::Peek { channel: 9, pts: 100, qts: 0, date: 920 }]);
     assert!(sim.saved_hashes.is_empty());
 }
+
+#[test]
+fn channel_paging_requires_progress() {
+    let mut sim = sim7(cfg());
+    sim.push(sh(Update::ChannelTooLong { channel_id: 7, pts: None }));
+    sim.answer_channel(7, Ok(cdiff(false, 20, 1..=0, 7)));
+    assert_eq!(sim.rpcs.len(), 1, "no second page without progress");
+    assert!(
+        sim.events.iter().any(|e| e.contains("made no progress at pts 20")),
+        "{:?}",
+        sim.events
+    );
+    assert!(sim.engine.is_quiet());
+}
+
+#[test]
+fn channel_paging_stops_at_the_page_cap() {
+    let mut sim = sim7(EngineConfig { max_pages: 2, ..cfg() });
+    sim.push(sh(Update::ChannelTooLong { channel_id: 7, pts: None }));
+    sim.answer_channel(7, Ok(cdiff(false, 21, 21..=21, 7)));
+    sim.answer_channel(7, Ok(cdiff(false, 22, 22..=22, 7)));
+    assert_eq!(sim.rpc_list(), [gcd(7, 20), gcd(7, 21)]);
+    assert!(sim.events.iter().any(|e| e.contains("after 2 pages")), "{:?}", sim.events);
+    assert_eq!(sim.delivered, ["c7:21", "c7:22"]);
+    assert_eq!(sim.engine.channel_pts(7), Some(22));
+    // the next trigger continues from where paging stopped
+    sim.push(sh(Update::ChannelTooLong { channel_id: 7, pts: None }));
+    assert_eq!(sim.rpcs[2].1, gcd(7, 22));
+}
+
+#[test]
+fn inaccessible_channel_costs_at_most_one_call_per_later_update() {
+    let mut sim = sim7(cfg());
+    sim.storage.insert(7, (Some(20), Some(77)));
+    sim.push(sh(Update::ChannelTooLong { channel_id: 7, pts: None }));
+    sim.answer_channel(7, Err(ClientError::Rpc(RpcError::new(406, "CHANNEL_PRIVATE"))));
+    sim.push(sh(cnm(7, 22)));
+    assert_eq!(sim.rpcs.len(), 2, "re-adopted once for the new update");
+    sim.answer_channel(7, Err(ClientError::Rpc(RpcError::new(406, "CHANNEL_PRIVATE"))));
+    sim.advance(60_000);
+    assert_eq!(sim.rpcs.len(), 2);
+    assert_eq!(sim.events, ["inaccessible:7", "inaccessible:7"]);
+    assert!(sim.delivered.is_empty());
+}
