@@ -400,7 +400,16 @@ fn unknown_channel_with_only_a_min_hash_is_peeked() {
 fn channel_paging_requires_progress() {
     let mut sim = sim7(cfg());
     sim.push(sh(Update::ChannelTooLong { channel_id: 7, pts: None }));
-    sim.answer_channel(7, Ok(cdiff(false, 20, 1..=0, 7)));
+    let empty_page = ChannelDifference::Difference {
+        is_final: false,
+        pts: 20,
+        timeout: None,
+        new_messages: vec![],
+        other_updates: vec![],
+        chats: vec![],
+        users: vec![],
+    };
+    sim.answer_channel(7, Ok(empty_page));
     assert_eq!(sim.rpcs.len(), 1, "no second page without progress");
     assert!(
         sim.events.iter().any(|e| e.contains("made no progress at pts 20")),
