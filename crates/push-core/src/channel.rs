@@ -88,7 +88,7 @@ impl ChannelReq {
 
 /// The JSON shape Go writes for `push.ChannelReq`.
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(expecting = "a channel request object", deny_unknown_fields)]
 struct Wire {
     #[serde(rename = "Uid")]
     uid: String,

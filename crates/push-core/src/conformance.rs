@@ -5,7 +5,8 @@
 //! The handler suite drives a plugin through a [`Harness`] that can build
 //! fresh handlers and hold their deliveries at will (a stalled writer, a
 //! fake server that does not answer). It checks: init disabled / enabled /
-//! bad config (the suite adds generic bad configs to the plugin's own),
+//! bad config (the suite adds generic bad configs to the plugin's own;
+//! [`parse_config`](crate::parse_config) gives the expected error text),
 //! init twice, drop-on-full accounting, graceful drain, stop idempotence,
 //! and that nothing is delivered after `stop` returns. It does not check
 //! what a delivery looks like: that is each plugin's own tests.

@@ -33,11 +33,12 @@ pub trait Handler: Send + Sync {
     /// True while the handler takes receipts.
     fn is_ready(&self) -> bool;
 
-    /// Offers a receipt without waiting.
-    fn push(&self, receipt: Arc<Receipt>) -> Offer;
+    /// Offers a receipt without waiting; the handler clones the `Arc` only
+    /// if it takes the receipt, so a drop costs no reference counting.
+    fn push(&self, receipt: &Arc<Receipt>) -> Offer;
 
     /// Offers a channel subscription request without waiting.
-    fn channel(&self, req: Arc<ChannelReq>) -> Offer;
+    fn channel(&self, req: &Arc<ChannelReq>) -> Offer;
 
     /// Stops the worker: delivers what is queued for at most `grace`, then
     /// abandons the rest. Returns at once if not running.

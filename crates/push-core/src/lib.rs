@@ -3,7 +3,7 @@
 //! plugins implement, the [`Registry`] that initialises them from a JSON
 //! config and fans every receipt out to them without waiting, the
 //! [`Mailbox`] that gives a plugin its bounded queue, worker, counters and
-//! graceful stop, and the [`DeviceStore`] port with an in-memory
+//! graceful stop ([`Plugin`] turns that into a [`Handler`]), and the [`DeviceStore`] port with an in-memory
 //! implementation.
 //!
 //! ```
@@ -24,6 +24,7 @@
 //! runs in its tests.
 
 mod channel;
+mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod device;
@@ -31,11 +32,13 @@ mod error;
 mod handler;
 mod mailbox;
 mod memory_store;
+mod plugin;
 mod receipt;
 mod registry;
 mod timestamp;
 
 pub use channel::{ChannelReq, ChannelTarget};
+pub use config::parse_config;
 pub use device::{Device, DeviceStore, Platform};
 pub use error::{
     ChannelReqError, DeliveryError, DeviceStoreError, HandlerError, RegistryError, TimestampError,
@@ -43,6 +46,7 @@ pub use error::{
 pub use handler::{Counters, Handler, Offer};
 pub use mailbox::{Deliver, MAX_BUFFER, Mailbox};
 pub use memory_store::MemoryDeviceStore;
+pub use plugin::Plugin;
 pub use receipt::{Action, MAX_PAYLOAD_CHARS, Payload, Receipt, Recipient};
 pub use registry::{HandlerConfig, Registry};
 pub use timestamp::Timestamp;

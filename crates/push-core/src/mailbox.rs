@@ -2,8 +2,9 @@
 //! handler, so a plugin only writes how to deliver one item ([`Deliver`]).
 //!
 //! Two bounded queues (receipts and channel requests, like Tinode's two Go
-//! channels) feed one worker task that delivers items one at a time. Offers
-//! never wait. It does not retry, batch or run deliveries concurrently:
+//! channels) feed one worker task that delivers items one at a time, each
+//! queue in order (channel requests first when both have items; no order
+//! between the two kinds is promised). Offers never wait. It does not retry, batch or run deliveries concurrently:
 //! that is the plugin's business inside [`Deliver`].
 
 mod counters;
@@ -61,7 +62,7 @@ pub trait Deliver: Send + 'static {
 /// let mailbox = Mailbox::new("print");
 /// mailbox.start(32, Print)?;
 /// let receipt = Receipt::new(Payload::new(Action::Msg, "grpX", "usrA", Timestamp::now()));
-/// assert!(mailbox.offer_receipt(Arc::new(receipt)).is_accepted());
+/// assert!(mailbox.offer_receipt(&Arc::new(receipt)).is_accepted());
 /// mailbox.stop(Duration::from_secs(1)).await;
 /// assert_eq!(mailbox.counters().delivered, 1);
 /// # Ok(())
@@ -144,28 +145,20 @@ impl Mailbox {
         self.senders.get().is_some_and(|s| !s.receipts.is_closed())
     }
 
-    /// Queues a receipt, or drops it if the queue is full or closed.
-    pub fn offer_receipt(&self, receipt: Arc<Receipt>) -> Offer {
-        let result = self.senders.get().map(|s| s.receipts.try_send(receipt).map_err(is_full));
-        self.count_offer(result)
+    /// Queues a receipt (cloning the `Arc`), or drops it if the queue is
+    /// full or closed.
+    pub fn offer_receipt(&self, receipt: &Arc<Receipt>) -> Offer {
+        self.count(self.senders.get().map_or(Offer::Closed, |s| offer(&s.receipts, receipt)))
     }
 
-    /// Queues a channel request, or drops it if the queue is full or closed.
-    pub fn offer_channel(&self, req: Arc<ChannelReq>) -> Offer {
-        let result = self.senders.get().map(|s| s.channels.try_send(req).map_err(is_full));
-        self.count_offer(result)
+    /// Queues a channel request (cloning the `Arc`), or drops it if the
+    /// queue is full or closed.
+    pub fn offer_channel(&self, req: &Arc<ChannelReq>) -> Offer {
+        self.count(self.senders.get().map_or(Offer::Closed, |s| offer(&s.channels, req)))
     }
 
-    fn count_offer(&self, result: Option<Result<(), bool>>) -> Offer {
-        let offer = match result {
-            Some(Ok(())) => Offer::Accepted,
-            Some(Err(true)) => Offer::Full,
-            Some(Err(false)) | None => Offer::Closed,
-        };
+    fn count(&self, offer: Offer) -> Offer {
         self.counters.offered(offer);
-        if !offer.is_accepted() {
-            tracing::debug!(handler = %self.name, ?offer, "push dropped");
-        }
         offer
     }
 
@@ -206,6 +199,14 @@ impl Mailbox {
     }
 }
 
-fn is_full<T>(error: mpsc::error::TrySendError<T>) -> bool {
-    matches!(error, mpsc::error::TrySendError::Full(_))
+/// Reserves a slot first, so a full queue costs no reference counting.
+fn offer<T>(queue: &mpsc::Sender<Arc<T>>, item: &Arc<T>) -> Offer {
+    match queue.try_reserve() {
+        Ok(slot) => {
+            slot.send(Arc::clone(item));
+            Offer::Accepted
+        }
+        Err(mpsc::error::TrySendError::Full(())) => Offer::Full,
+        Err(mpsc::error::TrySendError::Closed(())) => Offer::Closed,
+    }
 }

@@ -31,7 +31,7 @@ pub struct HandlerConfig {
 /// ```
 /// use std::{sync::Arc, time::Duration};
 /// use push_core::{Action, Payload, Receipt, Registry, Timestamp};
-/// # use push_core::{ChannelReq, Deliver, DeliveryError, Handler, HandlerError, Mailbox, Offer, Counters};
+/// # use push_core::{ChannelReq, Deliver, DeliveryError, HandlerError, Mailbox, Plugin};
 /// # struct Quiet;
 /// # #[async_trait::async_trait]
 /// # impl Deliver for Quiet {
@@ -40,18 +40,14 @@ pub struct HandlerConfig {
 /// # }
 /// # struct Log(Mailbox);
 /// # #[async_trait::async_trait]
-/// # impl Handler for Log {
-/// #     async fn init(&self, config: &serde_json::Value) -> Result<bool, HandlerError> {
+/// # impl Plugin for Log {
+/// #     fn mailbox(&self) -> &Mailbox { &self.0 }
+/// #     async fn setup(&self, config: &serde_json::Value) -> Result<bool, HandlerError> {
 /// #         match config["enabled"].as_bool() {
 /// #             Some(true) => self.0.start(8, Quiet).map(|()| true),
 /// #             _ => self.0.disable().map(|()| false),
 /// #         }
 /// #     }
-/// #     fn is_ready(&self) -> bool { self.0.is_ready() }
-/// #     fn push(&self, r: Arc<Receipt>) -> Offer { self.0.offer_receipt(r) }
-/// #     fn channel(&self, r: Arc<ChannelReq>) -> Offer { self.0.offer_channel(r) }
-/// #     async fn stop(&self, grace: Duration) { self.0.stop(grace).await }
-/// #     fn counters(&self) -> Counters { self.0.counters() }
 /// # }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -141,14 +137,14 @@ impl Registry {
     /// returns how many accepted it (the others dropped and counted it).
     pub fn push(&self, receipt: impl Into<Arc<Receipt>>) -> usize {
         let receipt = receipt.into();
-        self.ready().filter(|h| h.push(Arc::clone(&receipt)).is_accepted()).count()
+        self.ready().filter(|h| h.push(&receipt).is_accepted()).count()
     }
 
     /// Offers one shared channel request to every ready handler without
     /// waiting; returns how many accepted it.
     pub fn channel_sub(&self, req: impl Into<Arc<ChannelReq>>) -> usize {
         let req = req.into();
-        self.ready().filter(|h| h.channel(Arc::clone(&req)).is_accepted()).count()
+        self.ready().filter(|h| h.channel(&req).is_accepted()).count()
     }
 
     fn ready(&self) -> impl Iterator<Item = &Arc<dyn Handler>> {

@@ -20,7 +20,7 @@ pub async fn handler_suite(harness: &dyn Harness) {
 }
 
 fn push(subject: &dyn Subject, seq: u64) -> Offer {
-    subject.handler().push(Arc::new(sample_receipt(seq)))
+    subject.handler().push(&Arc::new(sample_receipt(seq)))
 }
 
 fn counters(subject: &dyn Subject) -> Counters {
@@ -58,7 +58,7 @@ async fn init_enabled(harness: &dyn Harness) {
     }
     let req = ChannelReq::new("usrBob", ChannelTarget::Channel("chnX".into()), false);
     let req = Arc::new(req.unwrap_or_else(|e| panic!("valid channel request: {e}")));
-    assert_eq!(subject.handler().channel(req), Offer::Accepted);
+    assert_eq!(subject.handler().channel(&req), Offer::Accepted);
     wait_until("4 deliveries", || counters(subject).delivered == 4).await;
     assert_eq!(subject.completed(), 4, "every delivery is visible outside");
     let again = init(subject, &harness.enabled_config(8)).await;
@@ -77,7 +77,7 @@ fn generic_bad_configs(harness: &dyn Harness) -> Vec<(Value, &'static str)> {
         (json!("enabled"), "invalid type"),
         (json!(42), "invalid type"),
         (json!(null), "invalid type"),
-        (json!([]), "invalid"),
+        (json!([]), "invalid type"),
         (json!({"enabled": "yes"}), "invalid type"),
         (unknown, "unknown field `no_such_option`"),
     ]

@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use push_core::{
-    ChannelReq, Counters, Deliver, DeliveryError, Handler, HandlerError, Mailbox, Offer, Receipt,
-};
+use push_core::{ChannelReq, Deliver, DeliveryError, HandlerError, Mailbox, Plugin, Receipt};
 use serde::Deserialize;
 use tokio::sync::watch;
 
@@ -129,9 +127,13 @@ impl Deliver for Recorder {
 }
 
 #[async_trait]
-impl Handler for TestHandler {
-    async fn init(&self, config: &serde_json::Value) -> Result<bool, HandlerError> {
-        let config = Config::deserialize(config).map_err(HandlerError::Config)?;
+impl Plugin for TestHandler {
+    fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
+    }
+
+    async fn setup(&self, config: &serde_json::Value) -> Result<bool, HandlerError> {
+        let config: Config = push_core::parse_config(config)?;
         if !config.enabled {
             self.mailbox.disable()?;
             return Ok(false);
@@ -144,26 +146,6 @@ impl Handler for TestHandler {
         };
         self.mailbox.start(config.buffer, recorder)?;
         Ok(true)
-    }
-
-    fn is_ready(&self) -> bool {
-        self.mailbox.is_ready()
-    }
-
-    fn push(&self, receipt: Arc<Receipt>) -> Offer {
-        self.mailbox.offer_receipt(receipt)
-    }
-
-    fn channel(&self, req: Arc<ChannelReq>) -> Offer {
-        self.mailbox.offer_channel(req)
-    }
-
-    async fn stop(&self, grace: Duration) {
-        self.mailbox.stop(grace).await;
-    }
-
-    fn counters(&self) -> Counters {
-        self.mailbox.counters()
     }
 }
 
