@@ -31,7 +31,7 @@ use async_trait::async_trait;
 pub use self::basics::{
     concurrent_creds_saves_leave_one_input, concurrent_save_and_delete_never_tear,
     creds_round_trip_losslessly, falsy_values_delete_and_missing_deletes_are_ok,
-    keys_round_trip_and_list,
+    keys_round_trip_and_list, realistic_ids,
 };
 pub use self::dispatch::{
     context_dispatch_follows_precedence, context_free_backend_is_called_without_context,
