@@ -42,6 +42,12 @@
 //! every deadline; getChannelDifference calls are capped
 //! ([`Config::max_channel_diffs`]); idle channels are not polled unless
 //! [`Config::channel_poll`] is set.
+//!
+//! # Features
+//! - `testkit`: `testkit::FakeServer`, a deterministic fake Telegram
+//!   server for end-to-end tests of this crate and of its users.
+//! - `conformance`: the [`StateStorage`] / [`ChannelAccessHasher`]
+//!   conformance suite every storage backend runs.
 
 mod config;
 #[cfg(feature = "conformance")]
