@@ -76,3 +76,32 @@ fn empty_buffers_round_trip() {
     assert_eq!(json, json!({"type": "Buffer", "data": ""}));
     assert_eq!(Buffer::from_json(&json).expect("decodes"), empty);
 }
+
+#[test]
+fn random_bytes_round_trip_through_every_encoding() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+    for _ in 0..300 {
+        let len = rng.random_range(0..200);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+        let buffer = Buffer::from(bytes.clone());
+        let numeric: serde_json::Map<String, Value> =
+            bytes.iter().enumerate().map(|(i, b)| (i.to_string(), json!(b))).collect();
+        let forms = [
+            buffer.to_json(),
+            json!({"type": "Buffer", "data": bytes}),
+            Value::String(buffer.to_base64()),
+            Value::String(buffer.to_base64().trim_end_matches('=').to_owned()),
+            Value::String(buffer.to_base64().replace('+', "-").replace('/', "_")),
+        ];
+        for form in forms {
+            assert_eq!(Buffer::from_json(&form).expect("decodes").as_slice(), bytes, "{form}");
+        }
+        if !bytes.is_empty() {
+            let decoded = Buffer::from_json(&Value::Object(numeric)).expect("numeric keys");
+            assert_eq!(decoded.as_slice(), bytes);
+        }
+        let text = serde_json::to_string(&buffer).expect("serialises");
+        assert_eq!(serde_json::from_str::<Buffer>(&text).expect("parses"), buffer);
+    }
+}
