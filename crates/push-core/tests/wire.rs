@@ -153,3 +153,36 @@ fn invalid_channel_requests_cannot_be_built_or_read() {
         }
     }
 }
+
+#[test]
+fn devices_and_platforms_read_and_write_tinode_platform_names() {
+    use push_core::{Device, Platform};
+    for (name, platform) in [
+        ("android", Platform::Android),
+        ("ios", Platform::Ios),
+        ("web", Platform::Web),
+        ("", Platform::Unspecified),
+        ("harmony", Platform::Other("harmony".into())),
+    ] {
+        assert_eq!(Platform::from(name), platform);
+        assert_eq!(platform.to_string(), name);
+        assert_eq!(serde_json::to_value(&platform).expect("serialises"), json!(name));
+    }
+    let device: Device =
+        serde_json::from_value(json!({"token": "tok", "last_seen": "2024-01-02T03:04:05.678Z"}))
+            .expect("platform and lang default");
+    assert_eq!(
+        (device.platform, device.lang.as_str(), device.last_seen),
+        (Platform::Unspecified, "", ts())
+    );
+    for (value, word) in [
+        (json!({"token": "tok"}), "missing field `last_seen`"),
+        (
+            json!({"token": "tok", "platform": 3, "last_seen": "2024-01-02T03:04:05Z"}),
+            "invalid type: integer `3`",
+        ),
+    ] {
+        let error = serde_json::from_value::<Device>(value.clone()).expect_err("bad device");
+        assert!(error.to_string().contains(word), "{value}: {error}");
+    }
+}
