@@ -129,6 +129,10 @@ impl<C: Send + Sync + 'static> Persistence for Bound<C> {
         self.inner.list_ids(&self.ctx, family).await
     }
 
+    async fn list_families(&self) -> Result<Vec<KeyFamily>> {
+        self.inner.list_families(&self.ctx).await
+    }
+
     async fn write_batch(&self, writes: &[KeyWrite]) -> Result<()> {
         self.inner.write_batch(&self.ctx, writes).await
     }
@@ -173,6 +177,10 @@ impl Persistence for Unavailable {
 
     async fn list_ids(&self, _: &KeyFamily) -> Result<Vec<String>> {
         self.fail("list_ids")
+    }
+
+    async fn list_families(&self) -> Result<Vec<KeyFamily>> {
+        self.fail("list_families")
     }
 
     async fn write_batch(&self, _: &[KeyWrite]) -> Result<()> {

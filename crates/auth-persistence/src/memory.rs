@@ -109,6 +109,14 @@ impl MemoryPersistence {
         });
     }
 
+    fn families(&self, space: Option<&str>) -> Vec<KeyFamily> {
+        self.with_space(space, |s| {
+            let mut families: Vec<KeyFamily> = s.keys.keys().map(|(f, _)| f.clone()).collect();
+            families.dedup();
+            families
+        })
+    }
+
     fn list(&self, space: Option<&str>, family: &KeyFamily) -> Vec<String> {
         self.with_space(space, |s| {
             s.keys.keys().filter(|(f, _)| f == family).map(|(_, id)| id.clone()).collect()
@@ -147,6 +155,10 @@ impl Persistence for MemoryPersistence {
 
     async fn list_ids(&self, family: &KeyFamily) -> Result<Vec<String>> {
         Ok(self.list(None, family))
+    }
+
+    async fn list_families(&self) -> Result<Vec<KeyFamily>> {
+        Ok(self.families(None))
     }
 
     async fn write_batch(&self, writes: &[KeyWrite]) -> Result<()> {
@@ -188,6 +200,10 @@ impl ContextPersistence<String> for MemoryPersistence {
 
     async fn list_ids(&self, ctx: &String, family: &KeyFamily) -> Result<Vec<String>> {
         Ok(self.list(Some(ctx), family))
+    }
+
+    async fn list_families(&self, ctx: &String) -> Result<Vec<KeyFamily>> {
+        Ok(self.families(Some(ctx)))
     }
 
     async fn write_batch(&self, ctx: &String, writes: &[KeyWrite]) -> Result<()> {

@@ -81,6 +81,14 @@ pub trait Persistence: Send + Sync {
         Err(unsupported("list_ids"))
     }
 
+    /// Every family with at least one stored key, so `clear` also finds
+    /// families this process never saw. The default is
+    /// [`Error::Unsupported`] (the key store then falls back to the ten
+    /// known families plus those it has seen).
+    async fn list_families(&self) -> Result<Vec<KeyFamily>> {
+        Err(unsupported("list_families"))
+    }
+
     /// Applies writes in order. The default calls
     /// [`Persistence::save_key`] / [`Persistence::delete_key`] one by one
     /// (not atomic); backends that can should apply the batch atomically.
@@ -123,6 +131,12 @@ pub trait ContextPersistence<C: Send + Sync>: Send + Sync {
     async fn list_ids(&self, ctx: &C, family: &KeyFamily) -> Result<Vec<String>> {
         let _ = (ctx, family);
         Err(unsupported("list_ids"))
+    }
+
+    /// Every family with a stored key in `ctx`. Default: unsupported.
+    async fn list_families(&self, ctx: &C) -> Result<Vec<KeyFamily>> {
+        let _ = ctx;
+        Err(unsupported("list_families"))
     }
 
     /// Applies writes in order; the default goes one by one.

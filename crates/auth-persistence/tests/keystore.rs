@@ -189,6 +189,20 @@ async fn clear_inside_a_transaction_drops_earlier_writes_and_keeps_later_ones() 
     assert_eq!(keys.get(&(KeyFamily::PreKey, "after".to_owned())), Some(&json!(2)));
 }
 
+#[tokio::test]
+async fn clear_removes_families_only_an_earlier_process_knew() {
+    let memory = MemoryPersistence::new();
+    memory
+        .save_key(&KeyFamily::from("contacts-tc-token"), "j@lid", &json!({"t": 1}))
+        .await
+        .expect("seed");
+    memory.save_key(&KeyFamily::PreKey, "1", &json!(1)).await.expect("seed");
+    let store = KeyStore::new(Arc::new(memory.clone()));
+    store.clear().await.expect("clear");
+    assert!(memory.keys_of(None).is_empty(), "{:?}", memory.keys_of(None));
+    assert!(memory.list_families().await.expect("families").is_empty());
+}
+
 /// Memory, except that one id's stored value is corrupt until rewritten.
 struct OneCorrupt {
     memory: MemoryPersistence,

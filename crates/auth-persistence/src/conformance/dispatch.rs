@@ -90,6 +90,7 @@ pub async fn context_dispatch_follows_precedence<C>(
         only_aware.save_key(&family, "x", &json!(1)).await,
         only_aware.delete_key(&family, "x").await,
         only_aware.list_ids(&family).await.map(drop),
+        only_aware.list_families().await.map(drop),
         only_aware.write_batch(&[KeyWrite::delete(family.clone(), "x")]).await,
         only_aware.flush().await,
     ];

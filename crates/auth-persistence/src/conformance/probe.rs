@@ -156,6 +156,10 @@ impl Persistence for Probe {
         self.inner.list_ids(family).await
     }
 
+    async fn list_families(&self) -> Result<Vec<KeyFamily>> {
+        self.inner.list_families().await
+    }
+
     async fn flush(&self) -> Result<()> {
         self.inner.flush().await
     }

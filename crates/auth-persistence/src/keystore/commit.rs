@@ -109,7 +109,7 @@ impl Inner {
         if clear {
             let written: BTreeSet<(&KeyFamily, &str)> =
                 base.iter().map(|w| (&w.family, w.id.as_str())).collect();
-            for family in self.clear_families(base) {
+            for family in self.clear_families(base).await.map_err(Failure::RolledBack)? {
                 for id in self.list_ids(&family).await.map_err(Failure::RolledBack)? {
                     if !written.contains(&(&family, id.as_str())) {
                         cleared.push((family.clone(), id));
@@ -251,12 +251,18 @@ impl Inner {
     }
 
     /// Families a `clear` must enumerate: the known ten, every family this
-    /// store has seen, and those being written.
-    fn clear_families(&self, base: &[KeyWrite]) -> BTreeSet<KeyFamily> {
+    /// store has seen, those being written, and every family the backend
+    /// reports (when it can list families).
+    async fn clear_families(&self, base: &[KeyWrite]) -> Result<BTreeSet<KeyFamily>> {
         let mut families: BTreeSet<KeyFamily> = KeyFamily::KNOWN.into_iter().collect();
         families.extend(self.seen_families());
         families.extend(base.iter().map(|w| w.family.clone()));
-        families
+        match self.backend.list_families().await {
+            Ok(stored) => families.extend(stored),
+            Err(error) if error.is_unsupported() => {}
+            Err(error) => return Err(error),
+        }
+        Ok(families)
     }
 
     /// Stored ids of `family`; when the backend cannot list, the ids this
