@@ -16,8 +16,8 @@ use crate::tl::{
 impl Inner {
     fn maybe_fail(&mut self) -> Result<(), ClientError> {
         self.rpcs += 1;
-        if self.rng.random_bool(self.cfg.error_rate) {
-            return Err(if self.rng.random_bool(0.5) {
+        if self.answer_rng.random_bool(self.cfg.error_rate) {
+            return Err(if self.answer_rng.random_bool(0.5) {
                 ClientError::Transport("timeout".into())
             } else {
                 ClientError::Rpc(RpcError::new(500, "PERSISTENT_TIMESTAMP_OUTDATED"))
@@ -83,7 +83,7 @@ impl Inner {
         r: GetChannelDifference,
     ) -> Result<ChannelDifference, ClientError> {
         let id = r.channel.channel_id;
-        let timeout = Some(self.rng.random_range(0..30));
+        let timeout = Some(self.answer_rng.random_range(0..30));
         let Some(ch) = self.channels.get(&id) else {
             self.violations.push(format!("getChannelDifference for unknown channel {id}"));
             return Err(ClientError::Rpc(RpcError::new(400, "CHANNEL_INVALID")));

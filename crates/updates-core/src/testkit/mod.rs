@@ -84,7 +84,10 @@ struct Channel {
 #[derive(Debug)]
 struct Inner {
     cfg: FakeConfig,
+    /// Drives the stream; independent of what the client asks.
     rng: ChaCha8Rng,
+    /// Drives answers (failures, timeout hints).
+    answer_rng: ChaCha8Rng,
     pts: i32,
     qts: i32,
     date: i32,
@@ -134,6 +137,7 @@ impl FakeServer {
             inner: Mutex::new(Inner {
                 cfg,
                 rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_5e7e),
+                answer_rng: ChaCha8Rng::seed_from_u64(seed ^ 0xa115_3e75),
                 pts: 1000,
                 qts: 100,
                 date: 1,
