@@ -305,6 +305,3 @@ impl std::fmt::Debug for KeyStore {
         f.debug_struct("KeyStore").field("config", &self.inner.config).finish_non_exhaustive()
     }
 }
-
-#[cfg(test)]
-mod tests;

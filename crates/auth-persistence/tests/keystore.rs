@@ -263,6 +263,48 @@ async fn a_corrupt_value_is_a_typed_error_on_read_and_is_repaired_by_a_write_or_
     }
 }
 
+/// Answers `load_keys` with too few values (a backend bug).
+struct ShortAnswers(MemoryPersistence);
+
+#[async_trait]
+impl Persistence for ShortAnswers {
+    async fn load_credentials(&self) -> Result<Option<AuthCreds>> {
+        self.0.load_credentials().await
+    }
+    async fn save_credentials(&self, creds: &AuthCreds) -> Result<()> {
+        self.0.save_credentials(creds).await
+    }
+    async fn load_key(&self, family: &KeyFamily, id: &str) -> Result<Option<Value>> {
+        self.0.load_key(family, id).await
+    }
+    async fn load_keys(&self, _: &KeyFamily, _: &[String]) -> Result<Vec<Option<Value>>> {
+        Ok(Vec::new())
+    }
+    async fn save_key(&self, family: &KeyFamily, id: &str, value: &Value) -> Result<()> {
+        self.0.save_key(family, id, value).await
+    }
+    async fn delete_key(&self, family: &KeyFamily, id: &str) -> Result<()> {
+        self.0.delete_key(family, id).await
+    }
+}
+
+#[tokio::test]
+async fn a_backend_answering_too_few_values_is_a_typed_error_not_silent_absence() {
+    for cache in [true, false] {
+        let store = KeyStore::with_config(
+            Arc::new(ShortAnswers(MemoryPersistence::new())),
+            KeyStoreConfig { cache, ..Default::default() },
+        );
+        let error = store.get(&KeyFamily::PreKey, &["1", "2"]).await.expect_err("short answer");
+        assert!(matches!(error, Error::Backend(_)), "{error}");
+        assert!(
+            chain(&error).contains("returned 0 values for 2 ids of pre-key"),
+            "{}",
+            chain(&error)
+        );
+    }
+}
+
 /// A backend that implements only the required operations (no listing).
 struct NoList(MemoryPersistence);
 

@@ -185,7 +185,7 @@ impl Inner {
         }
         let mut restore = Vec::new();
         for (family, ids) in by_family {
-            let current = self.backend.load_keys(family, &ids).await.ok();
+            let current = self.load_keys(family, &ids).await.ok();
             for (index, id) in ids.into_iter().enumerate() {
                 let before = snapshot_value(snapshot, family, &id);
                 let now = current.as_ref().and_then(|values| values.get(index));
@@ -219,18 +219,17 @@ impl Inner {
             }
         }
         for (family, ids) in misses {
-            let values: Vec<Result<Option<Value>>> =
-                match self.backend.load_keys(family, &ids).await {
-                    Ok(values) => values.into_iter().map(Ok).collect(),
-                    Err(error) if error.is_corrupt() => {
-                        let mut values = Vec::with_capacity(ids.len());
-                        for id in &ids {
-                            values.push(self.backend.load_key(family, id).await);
-                        }
-                        values
+            let values: Vec<Result<Option<Value>>> = match self.load_keys(family, &ids).await {
+                Ok(values) => values.into_iter().map(Ok).collect(),
+                Err(error) if error.is_corrupt() => {
+                    let mut values = Vec::with_capacity(ids.len());
+                    for id in &ids {
+                        values.push(self.backend.load_key(family, id).await);
                     }
-                    Err(error) => return Err(error),
-                };
+                    values
+                }
+                Err(error) => return Err(error),
+            };
             for (id, value) in ids.into_iter().zip(values) {
                 match value {
                     Ok(value) => {

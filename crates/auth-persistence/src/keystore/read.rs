@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{Inner, Lookup};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::family::KeyFamily;
 
 impl Inner {
@@ -55,6 +55,23 @@ impl Inner {
         families
     }
 
+    /// The backend's `load_keys`, checked to answer every id.
+    pub(super) async fn load_keys(
+        &self,
+        family: &KeyFamily,
+        ids: &[String],
+    ) -> Result<Vec<Option<Value>>> {
+        let values = self.backend.load_keys(family, ids).await?;
+        if values.len() != ids.len() {
+            return Err(Error::backend(format!(
+                "load_keys returned {} values for {} ids of {family}",
+                values.len(),
+                ids.len()
+            )));
+        }
+        Ok(values)
+    }
+
     /// Cached values first; misses are loaded under the gate's read side
     /// (so no commit interleaves) and cached, one filler per family.
     pub(super) async fn read_through(
@@ -67,7 +84,7 @@ impl Inner {
         }
         self.remember(family);
         let Some(cache) = &self.cache else {
-            let values = self.backend.load_keys(family, &ids).await?;
+            let values = self.load_keys(family, &ids).await?;
             return Ok(ids.into_iter().zip(values).collect());
         };
         let mut found = Vec::with_capacity(ids.len());
@@ -94,7 +111,7 @@ impl Inner {
             }
         }
         if !load.is_empty() {
-            let values = self.backend.load_keys(family, &load).await?;
+            let values = self.load_keys(family, &load).await?;
             for (id, value) in load.into_iter().zip(values) {
                 cache.put(family, &id, value.clone().map(Arc::new));
                 found.push((id, value));

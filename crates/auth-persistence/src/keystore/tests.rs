@@ -1,1 +1,0 @@
-//! KeyStore unit tests.
