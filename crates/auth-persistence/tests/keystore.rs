@@ -203,13 +203,17 @@ async fn clear_removes_families_only_an_earlier_process_knew() {
     assert!(memory.list_families().await.expect("families").is_empty());
 }
 
-/// Memory, except that one id's stored value is corrupt until rewritten.
-struct OneCorrupt {
+/// Memory with quirks: it implements only the required operations plus
+/// `load_keys` (no listing), one id's stored value can be corrupt until it
+/// is rewritten, and `load_keys` can answer too few values.
+#[derive(Default)]
+struct Quirky {
     memory: MemoryPersistence,
     corrupt: std::sync::Mutex<Option<String>>,
+    short_answers: bool,
 }
 
-impl OneCorrupt {
+impl Quirky {
     fn is_corrupt(&self, id: &str) -> bool {
         self.corrupt.lock().expect("lock").as_deref() == Some(id)
     }
@@ -222,7 +226,7 @@ impl OneCorrupt {
 }
 
 #[async_trait]
-impl Persistence for OneCorrupt {
+impl Persistence for Quirky {
     async fn load_credentials(&self) -> Result<Option<AuthCreds>> {
         self.memory.load_credentials().await
     }
@@ -234,6 +238,16 @@ impl Persistence for OneCorrupt {
             return Err(Error::corrupt(format!("{family} {id}"), "unexpected end of JSON input"));
         }
         self.memory.load_key(family, id).await
+    }
+    async fn load_keys(&self, family: &KeyFamily, ids: &[String]) -> Result<Vec<Option<Value>>> {
+        if self.short_answers {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(self.load_key(family, id).await?);
+        }
+        Ok(out)
     }
     async fn save_key(&self, family: &KeyFamily, id: &str, value: &Value) -> Result<()> {
         self.repaired(id);
@@ -248,10 +262,8 @@ impl Persistence for OneCorrupt {
 #[tokio::test]
 async fn a_corrupt_value_is_a_typed_error_on_read_and_is_repaired_by_a_write_or_delete() {
     for repair in [Some(json!({"fresh": true})), None] {
-        let backend = Arc::new(OneCorrupt {
-            memory: MemoryPersistence::new(),
-            corrupt: Some("bad.0".to_owned()).into(),
-        });
+        let backend =
+            Arc::new(Quirky { corrupt: Some("bad.0".to_owned()).into(), ..Quirky::default() });
         let probe = Probe::new(backend.clone());
         let store = KeyStore::new(probe.clone());
         let error = store.get(&KeyFamily::Session, &["ok.0", "bad.0"]).await.expect_err("corrupt");
@@ -263,36 +275,11 @@ async fn a_corrupt_value_is_a_typed_error_on_read_and_is_repaired_by_a_write_or_
     }
 }
 
-/// Answers `load_keys` with too few values (a backend bug).
-struct ShortAnswers(MemoryPersistence);
-
-#[async_trait]
-impl Persistence for ShortAnswers {
-    async fn load_credentials(&self) -> Result<Option<AuthCreds>> {
-        self.0.load_credentials().await
-    }
-    async fn save_credentials(&self, creds: &AuthCreds) -> Result<()> {
-        self.0.save_credentials(creds).await
-    }
-    async fn load_key(&self, family: &KeyFamily, id: &str) -> Result<Option<Value>> {
-        self.0.load_key(family, id).await
-    }
-    async fn load_keys(&self, _: &KeyFamily, _: &[String]) -> Result<Vec<Option<Value>>> {
-        Ok(Vec::new())
-    }
-    async fn save_key(&self, family: &KeyFamily, id: &str, value: &Value) -> Result<()> {
-        self.0.save_key(family, id, value).await
-    }
-    async fn delete_key(&self, family: &KeyFamily, id: &str) -> Result<()> {
-        self.0.delete_key(family, id).await
-    }
-}
-
 #[tokio::test]
 async fn a_backend_answering_too_few_values_is_a_typed_error_not_silent_absence() {
     for cache in [true, false] {
         let store = KeyStore::with_config(
-            Arc::new(ShortAnswers(MemoryPersistence::new())),
+            Arc::new(Quirky { short_answers: true, ..Quirky::default() }),
             KeyStoreConfig { cache, ..Default::default() },
         );
         let error = store.get(&KeyFamily::PreKey, &["1", "2"]).await.expect_err("short answer");
@@ -305,34 +292,12 @@ async fn a_backend_answering_too_few_values_is_a_typed_error_not_silent_absence(
     }
 }
 
-/// A backend that implements only the required operations (no listing).
-struct NoList(MemoryPersistence);
-
-#[async_trait]
-impl Persistence for NoList {
-    async fn load_credentials(&self) -> Result<Option<AuthCreds>> {
-        self.0.load_credentials().await
-    }
-    async fn save_credentials(&self, creds: &AuthCreds) -> Result<()> {
-        self.0.save_credentials(creds).await
-    }
-    async fn load_key(&self, family: &KeyFamily, id: &str) -> Result<Option<Value>> {
-        self.0.load_key(family, id).await
-    }
-    async fn save_key(&self, family: &KeyFamily, id: &str, value: &Value) -> Result<()> {
-        self.0.save_key(family, id, value).await
-    }
-    async fn delete_key(&self, family: &KeyFamily, id: &str) -> Result<()> {
-        self.0.delete_key(family, id).await
-    }
-}
-
 #[tokio::test]
 async fn without_listing_clear_removes_the_ids_this_store_has_seen() {
     let memory = MemoryPersistence::new();
     memory.save_key(&KeyFamily::PreKey, "unseen", &json!(1)).await.expect("seed");
     memory.save_key(&KeyFamily::PreKey, "seen", &json!(1)).await.expect("seed");
-    let store = KeyStore::new(Arc::new(NoList(memory.clone())));
+    let store = KeyStore::new(Arc::new(Quirky { memory: memory.clone(), ..Quirky::default() }));
     store.get(&KeyFamily::PreKey, &["seen"]).await.expect("get");
     store.set(one(KeyFamily::from("custom"), "c", Some(json!(3)))).await.expect("set");
     store.clear().await.expect("clear");
