@@ -218,11 +218,24 @@ impl Engine {
         ch.pts = pts;
         ch.access_hash = Some(hash);
         ch.phase = Phase::Idle;
+        ch.failures = 0;
         self.hashes.remove(&channel_id);
         if stored.is_none() {
             self.out.deliver(None, None, Checkpoint::Channel { channel_id, pts });
         }
         self.want_channel(channel_id, now);
+    }
+
+    /// Schedules the adoption of a channel to run again at `at` (after a
+    /// failed peek); false if the channel is not being adopted.
+    pub(super) fn retry_resolution(&mut self, id: i64, at: Instant) -> bool {
+        let Some(ch) = self.channels.get_mut(&id) else { return false };
+        let Phase::Resolving(r) = &mut ch.phase else { return false };
+        r.peeked = false;
+        ch.failures += 1;
+        ch.retry_at = Some(at);
+        self.wakeups.push(Reverse((at, id)));
+        true
     }
 
     /// Asks for a channel's difference (now, or after the one in flight).

@@ -72,7 +72,10 @@ impl Engine {
             }
             let retry = due(&mut ch.retry_at, now);
             let poll = due(&mut ch.poll_at, now);
-            if gap || retry || poll {
+            if retry && !ch.is_tracked() {
+                tracing::debug!(channel_id = id, "retrying the adoption of a channel");
+                self.out.push(super::Action::ResolveChannel { channel_id: id });
+            } else if gap || retry || poll {
                 tracing::debug!(channel_id = id, gap, retry, poll, "channel deadline");
                 self.want_channel(id, now);
             }

@@ -23,6 +23,9 @@ use crate::tl::{
     User,
 };
 
+/// How many times a failing peek difference is tried for one channel.
+pub const PEEK_ATTEMPTS: u32 = 5;
+
 fn shared(users: Vec<User>, chats: Vec<Chat>) -> Option<Arc<Entities>> {
     if users.is_empty() && chats.is_empty() {
         None
@@ -189,7 +192,9 @@ impl Engine {
     }
 
     /// Feeds the answer to [`Action::PeekDifference`]: only access hashes
-    /// are taken from it; its updates are not applied.
+    /// are taken from it; its updates are not applied. A failed peek is
+    /// retried with backoff (the buffered updates wait) up to
+    /// [`PEEK_ATTEMPTS`] times.
     pub fn apply_peek(
         &mut self,
         channel_id: i64,
@@ -199,7 +204,14 @@ impl Engine {
         match result {
             Ok(Difference::Difference(b) | Difference::Slice(b)) => self.learn(&b.users, &b.chats),
             Ok(_) => {}
-            Err(e) => self.out.push(client_error("updates.getDifference", e)),
+            Err(e) => {
+                let failures = self.channels.get(&channel_id).map_or(0, |c| c.failures) + 1;
+                let delay = self.retry_delay(&e, failures);
+                self.out.push(client_error("updates.getDifference", e));
+                if failures < PEEK_ATTEMPTS && self.retry_resolution(channel_id, now + delay) {
+                    return;
+                }
+            }
         }
         self.channel_resolved(channel_id, None, None, now);
     }

@@ -29,6 +29,7 @@ mod output;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+pub use difference::PEEK_ATTEMPTS;
 pub use output::Action;
 
 use crate::tl::{GetDifference, State};

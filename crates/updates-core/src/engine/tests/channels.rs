@@ -448,3 +448,42 @@ fn inaccessible_channel_costs_at_most_one_call_per_later_update() {
     assert_eq!(sim.events, ["inaccessible:7", "inaccessible:7"]);
     assert!(sim.delivered.is_empty());
 }
+
+#[test]
+fn failed_peek_is_retried_and_nothing_is_lost() {
+    let mut sim = Sim::new(state(100, 0, 900, 0));
+    sim.push(sh(cnm(12, 5)));
+    assert_eq!(sim.rpcs.len(), 1);
+    sim.answer_peek(12, Err(ClientError::Transport("timeout".into())));
+    assert!(sim.engine.pending() == 1, "the update is kept");
+    sim.advance(999);
+    assert_eq!(sim.rpcs.len(), 1);
+    sim.advance(1);
+    assert!(matches!(sim.rpcs[1], (1000, Rpc::Peek { channel: 12, .. })), "{:?}", sim.rpcs);
+    let peek = DifferenceBody {
+        chats: vec![Chat::channel(12, 132)],
+        state: state(100, 0, 900, 0),
+        ..DifferenceBody::default()
+    };
+    sim.answer_peek(12, Ok(Difference::Difference(peek)));
+    assert_eq!(sim.rpcs[2].1, gcd(12, 4));
+    sim.answer_channel(12, Ok(cdiff(true, 5, 5..=5, 12)));
+    assert_eq!(sim.delivered, ["c12:5"]);
+}
+
+#[test]
+fn peek_gives_up_after_the_attempt_limit() {
+    let mut sim = Sim::new(state(100, 0, 900, 0));
+    sim.push(sh(cnm(12, 5)));
+    for _ in 0..crate::engine::PEEK_ATTEMPTS {
+        sim.answer_peek(12, Err(ClientError::Transport("timeout".into())));
+        sim.advance(61_000);
+    }
+    assert_eq!(sim.rpcs.len(), crate::engine::PEEK_ATTEMPTS as usize);
+    assert!(
+        sim.events.iter().any(|e| e.contains("no access hash for channel 12")),
+        "{:?}",
+        sim.events
+    );
+    assert_eq!(sim.engine.pending(), 0);
+}
