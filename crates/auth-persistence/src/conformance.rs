@@ -3,7 +3,8 @@
 //! Every backend crate runs [`run_all`] against its backend through a
 //! [`Subject`] that opens storage "slots" (a directory, a database file…).
 //! The checks are research §10 tests 1–11, 16, 22 and 23 written against the
-//! port, plus basic round trips; each panics with a message naming the
+//! port, basic round trips, and a seeded model-based check of concurrent
+//! transactions with injected failures; each panics with a message naming the
 //! rule it checks, like any test assertion. [`Probe`] (counting, failure
 //! injection) is public so backends can write their own checks too.
 //!
@@ -20,6 +21,7 @@
 mod basics;
 mod dispatch;
 mod keystore;
+mod model;
 mod probe;
 
 use std::collections::HashMap;
@@ -42,6 +44,7 @@ pub use self::keystore::{
     missing_pre_key_deletion_makes_no_delete_call, nested_transaction_reuses_outer_buffer,
     retries_stop_after_the_configured_attempts, same_key_transactions_are_serialised,
 };
+pub use self::model::transactions_match_a_model;
 pub use self::probe::{Counts, Injected, Probe};
 use crate::{KeyStore, KeyStoreConfig, MemoryPersistence, Persistence};
 
@@ -96,4 +99,7 @@ pub async fn run_all(subject: &dyn Subject) {
     falsy_values_delete_and_missing_deletes_are_ok(subject).await;
     concurrent_creds_saves_leave_one_input(subject).await;
     concurrent_save_and_delete_never_tear(subject).await;
+    for seed in 1..=2 {
+        transactions_match_a_model(subject, seed).await;
+    }
 }
