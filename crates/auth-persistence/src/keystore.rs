@@ -21,6 +21,7 @@ mod dataset;
 mod detach;
 mod locks;
 mod read;
+mod stats;
 mod tx;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -34,6 +35,7 @@ use tokio::sync::RwLock;
 use tracing::Instrument as _;
 
 pub use dataset::DataSet;
+pub use stats::KeyStoreStats;
 
 use self::cache::{Cache, Cached as Lookup};
 use self::detach::Detachable;
@@ -116,6 +118,8 @@ pub(crate) struct Inner {
     locks: Locks,
     /// Per-family locks serialising cache fills.
     fills: Locks,
+    /// What the store has done.
+    counters: stats::Counters,
     /// Families outside the known ten that this store has touched.
     others: Mutex<BTreeSet<KeyFamily>>,
 }
@@ -138,6 +142,7 @@ impl KeyStore {
                 gate: RwLock::new(()),
                 locks: Locks::default(),
                 fills: Locks::default(),
+                counters: stats::Counters::default(),
                 others: Mutex::new(BTreeSet::new()),
             }),
         }
@@ -234,6 +239,21 @@ impl KeyStore {
                 Ok(())
             }
             None => self.commit(DataSet::new(), true, None).await,
+        }
+    }
+
+    /// Counters of cache hits and misses, commits and rollbacks.
+    pub fn stats(&self) -> KeyStoreStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// Forgets every cached value and absence (for example after another
+    /// process changed the backend); the next reads go to the backend.
+    /// Inside the commit gate, so it cannot race a commit's cache update.
+    pub async fn forget_cache(&self) {
+        if let Some(cache) = &self.inner.cache {
+            let _gate = self.inner.gate.write().await;
+            cache.clear();
         }
     }
 

@@ -62,7 +62,7 @@ pub use dispatch::Dispatch;
 pub use error::{BoxError, Error, Result};
 pub use family::KeyFamily;
 pub use fresh::{RandomSource, os_random};
-pub use keystore::{DataSet, KeyStore, KeyStoreConfig};
+pub use keystore::{DataSet, KeyStore, KeyStoreConfig, KeyStoreStats};
 pub use memory::{KeyMap, MemoryPersistence};
 pub use port::{ContextPersistence, KeyWrite, Persistence};
 pub use state::AuthState;

@@ -74,12 +74,39 @@ async fn concurrent_first_gets_of_one_id_load_it_once() {
 }
 
 #[tokio::test]
+async fn stats_count_hits_misses_commits_and_rollbacks_and_the_cache_can_be_forgotten() {
+    let config = KeyStoreConfig {
+        max_commit_attempts: 2,
+        retry_delay: Duration::ZERO,
+        ..Default::default()
+    };
+    let (memory, probe, store) = probed(config);
+    store.get(&KeyFamily::PreKey, &["1", "2"]).await.expect("get");
+    store.get(&KeyFamily::PreKey, &["1", "2", "3"]).await.expect("get");
+    store.set(one(KeyFamily::PreKey, "1", Some(json!(1)))).await.expect("set");
+    probe.fail_key(KeyFamily::PreKey, "9");
+    store.set(one(KeyFamily::PreKey, "9", Some(json!(9)))).await.expect_err("fails twice");
+    let stats = store.stats();
+    assert_eq!((stats.cache_hits, stats.cache_misses), (2, 3));
+    assert_eq!((stats.commits, stats.rolled_back, stats.failed_commits), (1, 2, 1));
+    // another process changes the backend; forgetting the cache shows it
+    memory.save_key(&KeyFamily::PreKey, "2", &json!("external")).await.expect("external write");
+    assert_eq!(store.get_one(&KeyFamily::PreKey, "2").await.expect("cached"), None);
+    store.forget_cache().await;
+    assert_eq!(
+        store.get_one(&KeyFamily::PreKey, "2").await.expect("fresh"),
+        Some(json!("external"))
+    );
+}
+
+#[tokio::test]
 async fn an_uncached_store_reads_the_backend_every_time() {
     let (_, probe, store) = probed(KeyStoreConfig { cache: false, ..Default::default() });
     for _ in 0..3 {
         store.get(&KeyFamily::PreKey, &["1"]).await.expect("get");
     }
     assert_eq!(probe.counts().load_key, 3);
+    assert_eq!((store.stats().cache_hits, store.stats().cache_misses), (0, 3));
 }
 
 #[tokio::test]

@@ -257,6 +257,8 @@ pub async fn transactions_match_a_model(subject: &dyn Subject, seed: u64) {
         expected.len() > KEYS as usize,
         "model check (seed {seed}): the run committed something"
     );
+    let stats = store.stats();
+    assert!(stats.rolled_back > 0, "model check (seed {seed}): failures were injected: {stats:?}");
     assert_eq!(contents(&store).await, expected, "model check (seed {seed}): the store's view");
     let reopened = KeyStore::new(subject.open(&slot).await);
     assert_eq!(contents(&reopened).await, expected, "model check (seed {seed}): the stored data");

@@ -109,6 +109,11 @@ impl Cache {
         }
     }
 
+    /// Drops every entry.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
     /// Every cached family, for `clear`.
     pub(crate) fn families(&self) -> Vec<KeyFamily> {
         self.lock().keys().cloned().collect()

@@ -70,15 +70,22 @@ impl Inner {
                     outcome
                 };
                 match outcome {
-                    Ok(_) => return Ok(()),
+                    Ok(_) => {
+                        self.counters.committed();
+                        return Ok(());
+                    }
                     Err(Failure::RolledBack(error)) if attempt < max && retryable(&error) => {
+                        self.counters.rolled_back();
                         tracing::warn!(attempt, max, error = %error, "commit failed and was rolled back; retrying");
                         tokio::time::sleep(self.config.retry_delay).await;
                     }
                     Err(Failure::RolledBack(error)) => {
+                        self.counters.rolled_back();
+                        self.counters.failed();
                         return Err(Error::CommitFailed { attempts: attempt, source: Box::new(error) });
                     }
                     Err(Failure::RollbackFailed { commit, rollback }) => {
+                        self.counters.failed();
                         tracing::error!(error = %commit, rollback = %rollback, "commit rollback failed");
                         return Err(Error::RollbackFailed {
                             commit: Box::new(commit),

@@ -84,6 +84,7 @@ impl Inner {
         }
         self.remember(family);
         let Some(cache) = &self.cache else {
+            self.counters.misses(ids.len());
             let values = self.load_keys(family, &ids).await?;
             return Ok(ids.into_iter().zip(values).collect());
         };
@@ -96,6 +97,7 @@ impl Inner {
                 Lookup::Unknown => misses.push(id),
             }
         }
+        self.counters.hits(found.len());
         if misses.is_empty() {
             return Ok(found);
         }
@@ -103,6 +105,7 @@ impl Inner {
         // waits and then finds it cached, so each id is loaded once
         let _fill = self.fills.acquire(family.as_str()).await;
         let _gate = self.gate.read().await;
+        let hits_before_fill = found.len();
         let mut load = Vec::new();
         for id in misses {
             match cache.get(family, &id) {
@@ -110,7 +113,9 @@ impl Inner {
                 Lookup::Unknown => load.push(id),
             }
         }
+        self.counters.hits(found.len() - hits_before_fill);
         if !load.is_empty() {
+            self.counters.misses(load.len());
             let values = self.load_keys(family, &load).await?;
             for (id, value) in load.into_iter().zip(values) {
                 cache.put(family, &id, value.clone().map(Arc::new));
