@@ -1,11 +1,16 @@
 //! `cargo xtask bench push`: receipts per second through `Registry::push`
 //! to three ready handlers (two no-op, one stdout handler writing to a
 //! sink), against a bare bounded tokio channel `try_send` of the same `Arc`
-//! measured in the same run. Writes `$MSGKIT_BENCH_DIR/push.json`.
+//! measured in the same run. Also against three bare channels (the same
+//! fan-out), and with every queue full (the drop path alone) against a
+//! full bare channel. Writes `$MSGKIT_BENCH_DIR/push.json`.
 
 #![allow(clippy::print_stdout, reason = "a bench prints its table")]
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -14,6 +19,7 @@ use push_core::{
     ChannelReq, Counters, Deliver, DeliveryError, HandlerError, Mailbox, Plugin, Receipt, Registry,
 };
 use push_stdout::StdoutHandler;
+use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 
 /// Receipts pushed per timed round.
@@ -23,14 +29,23 @@ const ROUNDS: usize = 7;
 /// Queue size of every handler and of the bare channels.
 const BUFFER: usize = 1024;
 
-/// A handler that accepts and forgets.
-struct Noop(Mailbox);
+/// A handler that accepts and forgets, or (held) never finishes its first
+/// delivery, so its queue stays full.
+struct Noop {
+    mailbox: Mailbox,
+    held: bool,
+}
 
-struct Forget;
+struct Forget {
+    held: bool,
+}
 
 #[async_trait]
 impl Deliver for Forget {
     async fn receipt(&mut self, _: Arc<Receipt>) -> Result<(), DeliveryError> {
+        if self.held {
+            std::future::pending::<()>().await;
+        }
         Ok(())
     }
     async fn channel(&mut self, _: Arc<ChannelReq>) -> Result<(), DeliveryError> {
@@ -41,11 +56,26 @@ impl Deliver for Forget {
 #[async_trait]
 impl Plugin for Noop {
     fn mailbox(&self) -> &Mailbox {
-        &self.0
+        &self.mailbox
     }
 
     async fn setup(&self, _: &serde_json::Value) -> Result<bool, HandlerError> {
-        self.0.start(BUFFER, Forget).map(|()| true)
+        self.mailbox.start(BUFFER, Forget { held: self.held }).map(|()| true)
+    }
+}
+
+/// A writer that never completes a write: the stdout handler's queue fills.
+struct Stall;
+
+impl AsyncWrite for Stall {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Pending
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Pending
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Pending
     }
 }
 
@@ -79,17 +109,30 @@ fn bare_channels(count: usize) -> Vec<mpsc::Sender<Arc<Receipt>>> {
         .collect()
 }
 
-async fn registry() -> Result<Registry, Box<dyn std::error::Error>> {
+/// Two no-op handlers and a stdout handler, all enabled; `held` ones never
+/// finish a delivery, and their queues are filled before timing.
+async fn registry(held: bool) -> Result<Registry, Box<dyn std::error::Error>> {
     let mut registry = Registry::new();
-    registry.register("noop1", Arc::new(Noop(Mailbox::new("noop1"))))?;
-    registry.register("noop2", Arc::new(Noop(Mailbox::new("noop2"))))?;
-    registry.register("stdout", Arc::new(StdoutHandler::with_writer(tokio::io::sink())))?;
+    for name in ["noop1", "noop2"] {
+        registry.register(name, Arc::new(Noop { mailbox: Mailbox::new(name), held }))?;
+    }
+    let stdout = match held {
+        true => StdoutHandler::with_writer(Stall),
+        false => StdoutHandler::with_writer(tokio::io::sink()),
+    };
+    registry.register("stdout", Arc::new(stdout))?;
     let config = format!(
         r#"[{{"name":"noop1","config":{{}}}},{{"name":"noop2","config":{{}}}},
             {{"name":"stdout","config":{{"enabled":true,"buffer":{BUFFER}}}}}]"#
     );
     let enabled = registry.init(&config).await?;
     assert_eq!(enabled.len(), 3, "three ready handlers");
+    if held {
+        let receipt = Arc::new(sample_receipt(0));
+        while registry.push(Arc::clone(&receipt)) > 0 {
+            tokio::task::yield_now().await;
+        }
+    }
     Ok(registry)
 }
 
@@ -104,38 +147,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let receipt = Arc::new(sample_receipt(1));
     let (records, counters) = runtime.block_on(async {
-        let registry = Arc::new(registry().await?);
+        let live = Arc::new(registry(false).await?);
+        let full = Arc::new(registry(true).await?);
         let one = Arc::new(bare_channels(1));
         let three = Arc::new(bare_channels(3));
-        let (mut ours, mut bare_one, mut bare_three) = (vec![], vec![], vec![]);
+        // A bare channel nobody drains: every try_send finds it full.
+        let (stuck, _keep) = mpsc::channel::<Arc<Receipt>>(BUFFER);
+        while stuck.try_send(Arc::clone(&receipt)).is_ok() {}
+        let stuck = Arc::new(stuck);
+        let mut rates: [Vec<f64>; 5] = Default::default();
         for _ in 0..ROUNDS {
             // The pusher is a task on one worker; the consumers run on the other.
-            let (registry, shared) = (Arc::clone(&registry), Arc::clone(&receipt));
-            ours.push(on_worker(move || registry.push(Arc::clone(&shared))).await?);
-            let (one, shared1) = (Arc::clone(&one), Arc::clone(&receipt));
-            bare_one.push(on_worker(move || one[0].try_send(Arc::clone(&shared1)).is_ok()).await?);
-            let (three, shared3) = (Arc::clone(&three), Arc::clone(&receipt));
-            bare_three.push(
+            let (r, s) = (Arc::clone(&live), Arc::clone(&receipt));
+            rates[0].push(on_worker(move || r.push(Arc::clone(&s))).await?);
+            let (c, s) = (Arc::clone(&one), Arc::clone(&receipt));
+            rates[1].push(on_worker(move || c[0].try_send(Arc::clone(&s)).is_ok()).await?);
+            let (c, s) = (Arc::clone(&three), Arc::clone(&receipt));
+            rates[2].push(
                 on_worker(move || {
-                    three.iter().filter(|tx| tx.try_send(Arc::clone(&shared3)).is_ok()).count()
+                    c.iter().filter(|tx| tx.try_send(Arc::clone(&s)).is_ok()).count()
                 })
                 .await?,
             );
+            let (r, s) = (Arc::clone(&full), Arc::clone(&receipt));
+            rates[3].push(on_worker(move || r.push(Arc::clone(&s))).await?);
+            let (c, s) = (Arc::clone(&stuck), Arc::clone(&receipt));
+            rates[4].push(on_worker(move || c.try_send(Arc::clone(&s)).is_ok()).await?);
         }
-        registry.stop(Duration::from_secs(10)).await;
+        live.stop(Duration::from_secs(10)).await;
+        full.stop(Duration::ZERO).await;
         let counters: Vec<(String, Counters)> =
-            registry.counters().into_iter().map(|(n, c)| (n.to_owned(), c)).collect();
-        let ours = median(ours);
+            live.counters().into_iter().map(|(n, c)| (n.to_owned(), c)).collect();
+        let [live, bare_one, bare_three, full, stuck] = rates.map(median);
         let records = vec![
             Record {
-                name: "Registry::push to 3 handlers vs 1 bare channel try_send",
-                ours,
-                baseline: median(bare_one),
+                name: "push to 3 live handlers vs 1 bare channel",
+                ours: live,
+                baseline: bare_one,
             },
             Record {
-                name: "Registry::push to 3 handlers vs 3 bare channels try_send",
-                ours,
-                baseline: median(bare_three),
+                name: "push to 3 live handlers vs 3 bare channels",
+                ours: live,
+                baseline: bare_three,
+            },
+            Record {
+                name: "push to 3 full handlers vs 1 full bare channel",
+                ours: full,
+                baseline: stuck,
             },
         ];
         Ok::<_, Box<dyn std::error::Error>>((records, counters))
