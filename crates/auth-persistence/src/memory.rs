@@ -24,7 +24,9 @@ pub type KeyMap = BTreeMap<(KeyFamily, String), Value>;
 #[derive(Default)]
 struct Space {
     creds: Option<AuthCreds>,
-    keys: KeyMap,
+    /// Family → id → value: hashed, so reads and writes cost no ordered
+    /// string comparisons.
+    keys: HashMap<KeyFamily, HashMap<String, Value>>,
 }
 
 /// An in-memory backend; cloning shares the storage.
@@ -71,7 +73,14 @@ impl MemoryPersistence {
 
     /// A copy of every key of a space (`None` = the context-free space).
     pub fn keys_of(&self, space: Option<&str>) -> KeyMap {
-        self.with_space(space, |s| s.keys.clone())
+        self.with_space(space, |s| {
+            s.keys
+                .iter()
+                .flat_map(|(f, ids)| {
+                    ids.iter().map(move |(id, v)| ((f.clone(), id.clone()), v.clone()))
+                })
+                .collect()
+        })
     }
 
     fn load_creds(&self, space: Option<&str>) -> Option<AuthCreds> {
@@ -83,7 +92,7 @@ impl MemoryPersistence {
     }
 
     fn load(&self, space: Option<&str>, family: &KeyFamily, id: &str) -> Option<Value> {
-        self.with_space(space, |s| s.keys.get(&(family.clone(), id.to_owned())).cloned())
+        self.with_space(space, |s| s.keys.get(family)?.get(id).cloned())
     }
 
     fn load_many(
@@ -93,33 +102,42 @@ impl MemoryPersistence {
         ids: &[String],
     ) -> Vec<Option<Value>> {
         self.with_space(space, |s| {
-            ids.iter().map(|id| s.keys.get(&(family.clone(), id.clone())).cloned()).collect()
+            let stored = s.keys.get(family);
+            ids.iter().map(|id| stored.and_then(|m| m.get(id)).cloned()).collect()
         })
     }
 
     fn write(&self, space: Option<&str>, writes: &[KeyWrite]) {
         self.with_space(space, |s| {
             for write in writes {
-                let key = (write.family.clone(), write.id.clone());
                 match &write.value {
-                    Some(value) => s.keys.insert(key, value.clone()),
-                    None => s.keys.remove(&key),
-                };
+                    Some(value) => {
+                        let ids = match s.keys.get_mut(&write.family) {
+                            Some(ids) => ids,
+                            None => s.keys.entry(write.family.clone()).or_default(),
+                        };
+                        ids.insert(write.id.clone(), value.clone());
+                    }
+                    None => {
+                        if let Some(ids) = s.keys.get_mut(&write.family) {
+                            ids.remove(&write.id);
+                            if ids.is_empty() {
+                                s.keys.remove(&write.family);
+                            }
+                        }
+                    }
+                }
             }
         });
     }
 
     fn families(&self, space: Option<&str>) -> Vec<KeyFamily> {
-        self.with_space(space, |s| {
-            let mut families: Vec<KeyFamily> = s.keys.keys().map(|(f, _)| f.clone()).collect();
-            families.dedup();
-            families
-        })
+        self.with_space(space, |s| s.keys.keys().cloned().collect())
     }
 
     fn list(&self, space: Option<&str>, family: &KeyFamily) -> Vec<String> {
         self.with_space(space, |s| {
-            s.keys.keys().filter(|(f, _)| f == family).map(|(_, id)| id.clone()).collect()
+            s.keys.get(family).map(|ids| ids.keys().cloned().collect()).unwrap_or_default()
         })
     }
 }
