@@ -3,7 +3,8 @@
 //!
 //! It does not queue or deliver anything itself: plugins usually build on
 //! [`Mailbox`](crate::Mailbox), which implements the queue, counters and
-//! stop rules the conformance suite (feature `conformance`) checks.
+//! stop rules the conformance suite (feature `conformance`) checks, and get
+//! this trait from [`Plugin`](crate::Plugin)'s blanket implementation.
 
 use std::sync::Arc;
 use std::time::Duration;

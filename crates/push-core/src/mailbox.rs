@@ -124,7 +124,9 @@ impl Mailbox {
         let (channels, channel_rx) = mpsc::channel(buffer);
         let (drain, drain_rx) = oneshot::channel();
         let queues = worker::Queues::new(receipt_rx, channel_rx, Arc::clone(&self.counters));
-        let handle = runtime.spawn(worker::run(Arc::clone(&self.name), deliver, queues, drain_rx));
+        let span = tracing::info_span!("push_worker", handler = %self.name);
+        let worker = worker::run(Arc::clone(&self.name), deliver, queues, drain_rx);
+        let handle = runtime.spawn(tracing::Instrument::instrument(worker, span));
         // `claim` succeeded, so this is the only `start` that gets here.
         let _ = self.senders.set(Senders { receipts, channels });
         *self.worker.lock().unwrap_or_else(PoisonError::into_inner) =

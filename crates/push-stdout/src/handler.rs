@@ -1,6 +1,6 @@
 //! [`StdoutHandler`]: the `push_core::Handler` that writes JSON lines, on a
 //! `push_core::Mailbox` (bounded queue, one worker, counters, graceful
-//! stop).
+//! stop); it is a `push_core::Plugin`, which supplies the `Handler` impl.
 //!
 //! One worker writes every line, so lines never interleave however many
 //! tasks push at once. It does not retry a failed write: the item is
@@ -19,6 +19,23 @@ use crate::line::encode;
 use crate::sink::Sink;
 
 /// Writes one JSON line per receipt and per channel request.
+///
+/// ```
+/// use std::sync::Arc;
+/// use push_core::{Handler, Registry};
+/// use push_stdout::StdoutHandler;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut registry = Registry::new();
+/// registry.register(push_stdout::NAME, Arc::new(StdoutHandler::new()))?;
+/// // Tinode's shipped config: present but disabled.
+/// let enabled = registry.init(r#"[{"name": "stdout", "config": {"enabled": false}}]"#).await?;
+/// assert!(enabled.is_empty());
+/// assert!(!registry.handler("stdout").is_some_and(|h| h.is_ready()));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct StdoutHandler {
     mailbox: Mailbox,
