@@ -3,7 +3,10 @@
 //!
 //! Stdout is written under the standard library's stdout lock on the
 //! blocking pool, so lines never interleave with `println!` from other
-//! threads either. It does not buffer lines across receipts.
+//! threads either. A blocking write cannot be cancelled: if `stop`'s grace
+//! runs out while stdout itself is blocked (a full pipe), that one line may
+//! still appear after `stop` returns; a writer given in code has no such
+//! gap. It does not buffer lines across receipts.
 
 use std::fmt;
 use std::io::{self, Write};
