@@ -29,8 +29,8 @@ use tokio::sync::oneshot;
 use vk_callback::{Callback, Server};
 
 const CONNECTIONS: usize = 32;
-const ROUNDS: usize = 3;
-const ROUND: Duration = Duration::from_secs(3);
+const ROUNDS: usize = 5;
+const ROUND: Duration = Duration::from_secs(2);
 const WARMUP: Duration = Duration::from_secs(1);
 const SECRET: &str = "aQ3f9Kx2Lm8Pz4Rt7Vw1Yb6N";
 
@@ -41,30 +41,27 @@ struct Template {
 }
 
 impl Template {
+    /// VK's field order: `type` first, `secret` last.
     fn new() -> Self {
-        let body = json!({
-            "group_id": 218375169,
-            "type": "message_new",
-            "event_id": "EVENT",
-            "v": "5.199",
-            "object": {
-                "message": {
-                    "date": 1763780000, "from_id": 553287195, "id": 1822, "out": 0, "version": 10002371,
-                    "attachments": [], "conversation_message_id": 941, "fwd_messages": [],
-                    "important": false, "is_hidden": false, "peer_id": 553287195, "random_id": 0,
-                    "text": "Привет! Подскажите, пожалуйста, как оформить заказ?",
-                    "payload": "{\"command\":\"start\"}"
-                },
-                "client_info": {
-                    "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback", "intent_subscribe", "intent_unsubscribe"],
-                    "keyboard": true, "inline_keyboard": true, "carousel": true, "lang_id": 0
-                }
+        let object = json!({
+            "message": {
+                "date": 1763780000, "from_id": 553287195, "id": 1822, "out": 0, "version": 10002371,
+                "attachments": [], "conversation_message_id": 941, "fwd_messages": [],
+                "important": false, "is_hidden": false, "peer_id": 553287195, "random_id": 0,
+                "text": "Привет! Подскажите, пожалуйста, как оформить заказ?",
+                "payload": "{\"command\":\"start\"}"
             },
-            "secret": SECRET
-        })
-        .to_string();
-        let (head, tail) = body.split_once("EVENT").unwrap_or((&body, ""));
-        Self { head: head.to_owned(), tail: tail.to_owned() }
+            "client_info": {
+                "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback", "intent_subscribe", "intent_unsubscribe"],
+                "keyboard": true, "inline_keyboard": true, "carousel": true, "lang_id": 0
+            }
+        });
+        Self {
+            head: r#"{"type":"message_new","object":"#.to_owned()
+                + &object.to_string()
+                + r#","group_id":218375169,"event_id":""#,
+            tail: format!(r#"","v":"5.199","secret":"{SECRET}"}}"#),
+        }
     }
 
     fn body(&self, id: u64) -> Bytes {
@@ -72,8 +69,26 @@ impl Template {
     }
 }
 
+/// A server under test: its address, its thread's id, how to stop it.
+struct Running {
+    addr: SocketAddr,
+    tid: Option<String>,
+    stop: oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// CPU time a thread of this process has used, from `/proc` (Linux only).
+fn thread_cpu(tid: Option<&str>) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{}/stat", tid?)).ok()?;
+    // Fields after the command name (which is in parentheses).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The kernel reports clock ticks; USER_HZ is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// Runs a server on its own thread and single-threaded runtime.
-fn spawn_server<F, Fut>(serve: F) -> (SocketAddr, oneshot::Sender<()>, std::thread::JoinHandle<()>)
+fn spawn_server<F, Fut>(serve: F) -> Running
 where
     F: FnOnce(TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
     Fut: Future<Output = ()>,
@@ -87,12 +102,15 @@ where
         rt.block_on(async move {
             let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { return };
             let Ok(addr) = listener.local_addr() else { return };
-            let _ = addr_tx.send(addr);
+            let tid = std::fs::read_link("/proc/thread-self")
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+            let _ = addr_tx.send((addr, tid));
             serve(listener, stop_rx).await;
         });
     });
-    let addr = addr_rx.recv().unwrap_or_else(|_| panic!("server thread failed to start"));
-    (addr, stop_tx, thread)
+    let (addr, tid) = addr_rx.recv().unwrap_or_else(|_| panic!("server thread failed to start"));
+    Running { addr, tid, stop: stop_tx, thread }
 }
 
 async fn ours(listener: TcpListener, stop: oneshot::Receiver<()>) {
@@ -196,49 +214,68 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// One measured round: requests per second, p50 and p99 latency in ms,
+/// and the server thread's CPU time per request in µs (NaN off Linux).
+type Sample = (f64, f64, f64, f64);
+
+async fn round(
+    server: &Running,
+    template: &Arc<Template>,
+    ids: &Arc<AtomicU64>,
+    length: Duration,
+) -> Sample {
+    let cpu_before = thread_cpu(server.tid.as_deref());
+    let (rps, p50, p99) = drive(server.addr, template.clone(), ids.clone(), length).await;
+    let cpu = match (cpu_before, thread_cpu(server.tid.as_deref())) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64() * 1e6 / (rps * length.as_secs_f64()),
+        _ => f64::NAN,
+    };
+    (rps, p50, p99, cpu)
+}
+
 fn main() {
     let template = Arc::new(Template::new());
     let ids = Arc::new(AtomicU64::new(0));
-    let (ours_addr, ours_stop, ours_thread) = spawn_server(ours);
-    let (bare_addr, bare_stop, bare_thread) = spawn_server(bare);
+    let servers = [spawn_server(ours), spawn_server(bare)];
     let Ok(client) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         panic!("no runtime");
     };
-    let mut samples: [Vec<(f64, f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    let mut samples: [Vec<Sample>; 2] = [Vec::new(), Vec::new()];
     client.block_on(async {
-        for addr in [ours_addr, bare_addr] {
-            drive(addr, template.clone(), ids.clone(), WARMUP).await;
+        for server in &servers {
+            round(server, &template, &ids, WARMUP).await;
         }
-        for round in 0..ROUNDS {
-            for (index, addr) in [ours_addr, bare_addr].into_iter().enumerate() {
-                let sample = drive(addr, template.clone(), ids.clone(), ROUND).await;
+        for n in 0..ROUNDS {
+            for (index, server) in servers.iter().enumerate() {
+                let sample = round(server, &template, &ids, ROUND).await;
                 println!(
-                    "round {} {:<8} {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
-                    round + 1,
-                    ["vk-callback", "bare"][index],
+                    "round {} {:<11} {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms  server cpu {:.1} µs/req",
+                    n + 1,
+                    ["vk-callback", "bare hyper"][index],
                     sample.0,
                     sample.1,
-                    sample.2
+                    sample.2,
+                    sample.3,
                 );
                 samples[index].push(sample);
             }
         }
     });
-    let _ = ours_stop.send(());
-    let _ = bare_stop.send(());
-    let _ = ours_thread.join();
-    let _ = bare_thread.join();
+    for server in servers {
+        let _ = server.stop.send(());
+        let _ = server.thread.join();
+    }
 
-    let column =
-        |i: usize, f: fn(&(f64, f64, f64)) -> f64| median(samples[i].iter().map(f).collect());
+    let column = |i: usize, f: fn(&Sample) -> f64| median(samples[i].iter().map(f).collect());
     let records = [
         ("message_new requests per second", "req/s", column(0, |s| s.0), column(1, |s| s.0)),
         ("message_new p50 latency", "ms", column(0, |s| s.1), column(1, |s| s.1)),
         ("message_new p99 latency", "ms", column(0, |s| s.2), column(1, |s| s.2)),
+        ("message_new server cpu per request", "us", column(0, |s| s.3), column(1, |s| s.3)),
     ];
     println!();
     println!(
-        "{:<34} {:>12} {:>12} {:>8}",
+        "{:<36} {:>12} {:>12} {:>8}",
         format!("vk ({CONNECTIONS} connections, median of {ROUNDS})"),
         "vk-callback",
         "bare hyper",
@@ -247,7 +284,7 @@ fn main() {
     let mut json_records = Vec::new();
     for (name, unit, ours, baseline) in records {
         let ratio = ours / baseline;
-        println!("{name:<34} {ours:>12.2} {baseline:>12.2} {ratio:>8.3}  {unit}");
+        println!("{name:<36} {ours:>12.2} {baseline:>12.2} {ratio:>8.3}  {unit}");
         json_records.push(
             json!({"name": name, "unit": unit, "ours": ours, "baseline": baseline, "ratio": ratio}),
         );
