@@ -90,6 +90,9 @@ fn bad_receipts_are_refused_naming_the_problem() {
     bad["payload"]["ts"] = json!("yesterday");
     cases.push((bad, "invalid timestamp `yesterday`"));
     let mut bad = base.clone();
+    bad["payload"]["ts"] = json!(1_704_164_645);
+    cases.push((bad, "invalid type: integer `1704164645`, expected a string"));
+    let mut bad = base.clone();
     bad["payload"]["seq"] = json!(-1);
     cases.push((bad, "invalid value: integer `-1`"));
     let mut bad = base.clone();
