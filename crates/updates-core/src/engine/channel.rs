@@ -190,7 +190,16 @@ impl Engine {
         let Some(ch) = self.channels.get_mut(&channel_id) else { return };
         let Phase::Resolving(r) = &ch.phase else { return };
         let Resolve { hint_pts, date, peeked, stored } = **r;
-        let stored = stored_pts.or(stored);
+        let mut stored = stored_pts.or(stored);
+        let position = stored.or(hint_pts).or_else(|| ch.pending.first_start());
+        if stored.is_none()
+            && let Some(pts) = position
+        {
+            // persisted at once, so a restart before the hash is found
+            // still knows where this channel starts
+            self.out.deliver(None, None, Checkpoint::Channel { channel_id, pts });
+            stored = Some(pts);
+        }
         let Some(hash) = access_hash.or(ch.access_hash).or(known) else {
             if peeked {
                 let dropped = ch.pending.clear();
@@ -210,7 +219,7 @@ impl Engine {
             }
             return;
         };
-        let Some(pts) = stored.or(hint_pts).or_else(|| ch.pending.first_start()) else {
+        let Some(pts) = position else {
             tracing::debug!(channel_id, "no position known for the channel: not tracked");
             self.channels.remove(&channel_id);
             return;
@@ -220,9 +229,6 @@ impl Engine {
         ch.phase = Phase::Idle;
         ch.failures = 0;
         self.hashes.remove(&channel_id);
-        if stored.is_none() {
-            self.out.deliver(None, None, Checkpoint::Channel { channel_id, pts });
-        }
         self.want_channel(channel_id, now);
     }
 

@@ -152,6 +152,19 @@ impl Engine {
         }
         let buffered = !matches!(self.fetch, Fetch::Idle | Fetch::Retry { .. });
         if buffered || c.seq_start > self.state.seq + 1 {
+            // channel updates are ordered by their own pts: route them now
+            // rather than hold them behind the common seq
+            let (channel, rest): (Vec<Update>, Vec<Update>) =
+                c.updates.into_iter().partition(|u| {
+                    matches!(
+                        u.sequence(),
+                        Sequence::Channel { .. } | Sequence::ChannelTooLong { .. }
+                    )
+                });
+            for update in channel {
+                self.process(update, c.entities.as_ref(), false, now);
+            }
+            let c = Container { updates: rest, ..c };
             let at = now + self.cfg.gap_timeout;
             let arrival = self.next_arrival();
             self.seq_box.pending.insert((c.seq_start, arrival), c);

@@ -196,9 +196,12 @@ impl Manager {
             .map_err(|_| Error::NotRunning)
     }
 
-    /// Stops the run: it returns `Ok(())` after the batch in progress;
-    /// queued input is dropped (it is re-fetched by the next run's
-    /// startup difference, since its state was not persisted).
+    /// Stops the run: later `handle` calls fail with
+    /// [`Error::NotRunning`]; input already queued is still processed
+    /// (deliveries, checkpoints, storage), but no new RPC is started and
+    /// RPCs in flight are abandoned; then the run returns `Ok(())`.
+    /// Buffered updates that wait for a difference are re-fetched by the
+    /// next run's startup difference, since their state was not persisted.
     pub fn stop(&self) {
         if let Some(live) = self.shared.lock().take() {
             live.stop.send_replace(true);

@@ -102,12 +102,12 @@ impl Runner {
                 self.perform(action, &mut rpcs).await?;
             }
             if *self.stop.borrow() {
-                return Ok(());
+                return self.drain().await;
             }
             let deadline = tokio::time::Instant::from_std(self.engine.next_deadline());
             tokio::select! {
                 biased;
-                _ = self.stop.changed() => return Ok(()),
+                _ = self.stop.changed() => return self.drain().await,
                 Some(done) = rpcs.next(), if !rpcs.set.is_empty() => self.complete(done)?,
                 n = self.rx.recv_many(&mut inputs, DRAIN) => {
                     if n == 0 {
@@ -115,17 +115,43 @@ impl Runner {
                     }
                     let now = now();
                     for input in inputs.drain(..) {
-                        match input {
-                            Input::Updates(u) => self.engine.handle_updates(u, now),
-                            Input::Affected { channel_id, pts, pts_count } => {
-                                self.engine.handle_affected(channel_id, pts, pts_count, now)
-                            }
-                        }
+                        self.feed(input, now);
                     }
                 }
                 () = tokio::time::sleep_until(deadline) => {}
             }
         }
+    }
+
+    fn feed(&mut self, input: Input, now: Instant) {
+        match input {
+            Input::Updates(u) => self.engine.handle_updates(u, now),
+            Input::Affected { channel_id, pts, pts_count } => {
+                self.engine.handle_affected(channel_id, pts, pts_count, now)
+            }
+        }
+    }
+
+    /// Graceful stop: no new input is accepted; what is already queued is
+    /// fed to the engine and its deliveries, checkpoints and storage work
+    /// are done (so, e.g., a channel first seen in the queue has its start
+    /// persisted). RPCs are not started any more.
+    async fn drain(&mut self) -> Result<(), Error> {
+        self.rx.close();
+        let now = now();
+        while let Ok(input) = self.rx.try_recv() {
+            self.feed(input, now);
+        }
+        let mut idle = Rpcs::default();
+        while let Some(action) = self.engine.poll(now) {
+            match action {
+                Action::GetDifference(_)
+                | Action::GetChannelDifference(_)
+                | Action::PeekDifference { .. } => {}
+                other => self.perform(other, &mut idle).await?,
+            }
+        }
+        Ok(())
     }
 
     fn complete(&mut self, done: Done) -> Result<(), Error> {

@@ -487,3 +487,20 @@ fn peek_gives_up_after_the_attempt_limit() {
     );
     assert_eq!(sim.engine.pending(), 0);
 }
+
+#[test]
+fn channel_updates_do_not_wait_behind_a_seq_gap() {
+    let mut sim =
+        Sim::with(cfg(), state(100, 0, 1, 10), |sim| sim.engine.load_channel(7, 20, 77, sim.now));
+    sim.push(Updates::full(vec![cnm(7, 21), nm(101)], 1, 12));
+    assert_eq!(
+        sim.delivered,
+        ["c7:21"],
+        "the channel update is applied, the rest waits for seq 11"
+    );
+    sim.push(Updates::full(vec![status()], 1, 11));
+    assert_eq!(sim.delivered, ["c7:21", "other:status", "m101"]);
+    assert_eq!(sim.engine.state().seq, 12);
+    sim.advance(2000);
+    assert!(sim.rpcs.is_empty());
+}

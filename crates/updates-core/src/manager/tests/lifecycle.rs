@@ -164,3 +164,18 @@ async fn s54_fatal_auth_error_ends_the_run() {
     }
     assert!(matches!(manager.handle(nm(101)).await, Err(Error::NotRunning)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn stop_processes_what_is_already_queued() {
+    let storage = Arc::new(MemoryStorage::new());
+    storage.set_state(1, state(100)).await.expect("seed");
+    let script = Arc::new(Script::default());
+    let (manager, rec, task) = start(script.clone(), storage.clone()).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    manager.handle(nm(101)).await.expect("handle");
+    manager.handle(nm(102)).await.expect("handle");
+    manager.stop();
+    task.await.expect("join").expect("run");
+    assert_eq!(rec.seen(), ["m101", "m102"]);
+    assert_eq!(stored(&storage).await.pts, 102);
+}
