@@ -8,6 +8,7 @@
 //! implement [`DedupStore`] to share ids between replicas (Redis, SQL...).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -37,19 +38,62 @@ pub trait DedupStore: Send + Sync + 'static {
 
 /// An in-memory store bounded by entry count and age. The oldest entries are
 /// dropped first when it is full. Time is `tokio::time`, so tests can pause it.
+///
+/// Event ids are kept as 128-bit keyed fingerprints (two SipHash-1-3 with
+/// per-process random keys), not strings: entries are small and allocation
+/// free. Two different ids of one group collide with probability about
+/// 2^-128 per pair.
 #[derive(Debug)]
 pub struct MemoryDedup {
     capacity: usize,
     ttl: Duration,
+    hashers: [RandomState; 2],
     state: Mutex<State>,
+}
+
+/// A group id and the fingerprint of an event id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Fingerprint {
+    group_id: i64,
+    id: u128,
+}
+
+/// The fingerprint is already uniformly random: hash it by mixing its words.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_i64(&mut self, word: i64) {
+        self.write_u64(u64::from_ne_bytes(word.to_ne_bytes()));
+    }
+
+    fn write_u128(&mut self, word: u128) {
+        // Truncation is the point: the two halves are mixed in turn.
+        self.write_u64(word as u64);
+        self.write_u64((word >> 64) as u64);
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
-    live: HashMap<EventKey, Claim>,
+    live: HashMap<Fingerprint, Claim, BuildHasherDefault<MixHasher>>,
     /// Claims in time order; entries whose claim no longer matches `live`
     /// (released or claimed again) are stale and skipped.
-    order: VecDeque<(EventKey, Claim)>,
+    order: VecDeque<(Fingerprint, Claim)>,
     next: u64,
 }
 
@@ -68,7 +112,19 @@ impl MemoryDedup {
 
     /// A store keeping at most `capacity` ids (at least 1) for `ttl` each.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
-        Self { capacity: capacity.max(1), ttl, state: Mutex::default() }
+        Self {
+            capacity: capacity.max(1),
+            ttl,
+            hashers: [RandomState::new(), RandomState::new()],
+            state: Mutex::default(),
+        }
+    }
+
+    fn fingerprint(&self, key: &EventKey) -> Fingerprint {
+        let [a, b] = &self.hashers;
+        let id =
+            u128::from(a.hash_one(&key.event_id)) << 64 | u128::from(b.hash_one(&key.event_id));
+        Fingerprint { group_id: key.group_id, id }
     }
 
     /// How many ids are live.
@@ -105,18 +161,19 @@ impl State {
 #[async_trait]
 impl DedupStore for MemoryDedup {
     async fn claim(&self, key: &EventKey) -> bool {
+        let key = self.fingerprint(key);
         let now = Instant::now();
         let mut state = self.lock();
         while state.order.front().is_some_and(|(_, c)| now.duration_since(c.at) >= self.ttl) {
             state.pop_front();
         }
-        if state.live.contains_key(key) {
+        if state.live.contains_key(&key) {
             return false;
         }
         let claim = Claim { at: now, serial: state.next };
         state.next += 1;
-        state.live.insert(key.clone(), claim);
-        state.order.push_back((key.clone(), claim));
+        state.live.insert(key, claim);
+        state.order.push_back((key, claim));
         while state.live.len() > self.capacity || state.order.len() > 2 * self.capacity {
             state.pop_front();
         }
@@ -124,7 +181,8 @@ impl DedupStore for MemoryDedup {
     }
 
     async fn release(&self, key: &EventKey) {
-        self.lock().live.remove(key);
+        let key = self.fingerprint(key);
+        self.lock().live.remove(&key);
     }
 }
 
