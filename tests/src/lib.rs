@@ -1,11 +1,34 @@
-//! The integration crate: composes the msgkit crates end to end.
+//! The integration crate: composes the msgkit crates end to end, and holds
+//! the demo that `cargo xtask demo` runs (`src/bin/demo.rs`).
 //!
-//! Status: scenarios land with the crates they compose; this crate has no
-//! helpers yet.
+//! What it holds:
+//! - [`updates`]: the updates-core `Manager` on a `MemoryStorage` against
+//!   the `testkit` fake Telegram server over a lossy network, with RPC
+//!   counts by kind and an optional restart mid-stream;
+//! - [`vk`]: a vk-callback server on `127.0.0.1:0` and a small HTTP/1
+//!   client playing VK;
+//! - [`push`]: a collecting push plugin and an in-memory writer for
+//!   push-stdout;
+//! - [`auth`]: fresh credentials and a transactional key-store round trip
+//!   on auth-persistence's in-memory backend;
+//! - [`bridge`]: the only cross-domain code — a VK `message_new` becomes a
+//!   push receipt offered to a push registry;
+//! - [`Table`]: the plain-text tables the demo prints.
 //!
-//! What it will hold: fakes on loopback (a Telegram server, an FCM server, a
-//! VK client), helpers shared by the scenarios in `tests/it/`, and the demo
-//! that `cargo xtask demo` runs.
+//! The end-to-end tests (`tests/it/`) and the demo share these helpers.
+//! Every scenario is deterministic: seeded randomness, a paused clock for
+//! the updates engine, loopback sockets only.
 //!
-//! What it deliberately does not do: ship anything users depend on. It is the
-//! only crate allowed to span several domains, and nothing depends on it.
+//! What it deliberately does not do: ship anything users depend on. It is
+//! the only crate allowed to span several domains, and nothing depends on
+//! it. The durable backends (sled, SQLite, files) are not composed here yet;
+//! every scenario uses the in-memory stores.
+
+pub mod auth;
+pub mod bridge;
+pub mod push;
+mod table;
+pub mod updates;
+pub mod vk;
+
+pub use table::Table;

@@ -1,7 +1,7 @@
 //! `cargo xtask demo`: the main job on embedded defaults.
 
 /// The package and binary that hold the demo, once it is built.
-const DEMO: Option<(&str, &str)> = None;
+const DEMO: Option<(&str, &str)> = Some(("integration-tests", "demo"));
 
 pub(crate) fn run() -> Result<(), String> {
     let Some((package, bin)) = DEMO else {
@@ -9,6 +9,7 @@ pub(crate) fn run() -> Result<(), String> {
     };
     crate::run::status(
         "demo",
-        crate::run::cargo().args(["run", "--release", "--package", package, "--bin", bin]),
+        // debug profile: shares its build with `cargo test`, and the demo runs in a second
+        crate::run::cargo().args(["run", "--package", package, "--bin", bin]),
     )
 }

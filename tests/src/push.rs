@@ -1,0 +1,116 @@
+//! Push helpers: [`Collector`], a push plugin that keeps every receipt it
+//! delivers (so a test can compare them), and [`SharedBuffer`], an
+//! in-memory writer for `push_stdout::StdoutHandler` whose text can be read
+//! while the handler still owns it.
+//!
+//! Neither talks to a push service; they observe what the registry fans out.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+
+use async_trait::async_trait;
+use push_core::{ChannelReq, Deliver, DeliveryError, HandlerError, Mailbox, Plugin, Receipt};
+use tokio::io::AsyncWrite;
+
+type Seen = Arc<Mutex<Vec<Arc<Receipt>>>>;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A plugin delivering receipts into memory. Config:
+/// `{"enabled": bool, "buffer": n}` (buffer default 64).
+#[derive(Debug)]
+pub struct Collector {
+    mailbox: Mailbox,
+    seen: Seen,
+}
+
+impl Collector {
+    /// A collector registered as `name`.
+    pub fn new(name: &str) -> Collector {
+        Collector { mailbox: Mailbox::new(name), seen: Seen::default() }
+    }
+
+    /// The receipts delivered so far, in order.
+    pub fn receipts(&self) -> Vec<Arc<Receipt>> {
+        lock(&self.seen).clone()
+    }
+}
+
+struct Collect(Seen);
+
+#[async_trait]
+impl Deliver for Collect {
+    async fn receipt(&mut self, receipt: Arc<Receipt>) -> Result<(), DeliveryError> {
+        lock(&self.0).push(receipt);
+        Ok(())
+    }
+
+    async fn channel(&mut self, _req: Arc<ChannelReq>) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Plugin for Collector {
+    fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
+    }
+
+    async fn setup(&self, config: &serde_json::Value) -> Result<bool, HandlerError> {
+        let enabled = match config.get("enabled") {
+            None => false,
+            Some(value) => value.as_bool().ok_or_else(|| {
+                HandlerError::ConfigValue(format!("`enabled` must be a boolean, got {value}"))
+            })?,
+        };
+        if !enabled {
+            self.mailbox.disable()?;
+            return Ok(false);
+        }
+        let buffer = config.get("buffer").and_then(serde_json::Value::as_u64).unwrap_or(64);
+        let buffer = usize::try_from(buffer).unwrap_or(usize::MAX);
+        self.mailbox.start(buffer, Collect(Arc::clone(&self.seen)))?;
+        Ok(true)
+    }
+}
+
+/// An in-memory [`AsyncWrite`]; clones share the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct SharedBuffer {
+    bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl SharedBuffer {
+    /// An empty buffer.
+    pub fn new() -> SharedBuffer {
+        SharedBuffer::default()
+    }
+
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.bytes)).into_owned()
+    }
+}
+
+impl AsyncWrite for SharedBuffer {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        lock(&self.bytes).extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
