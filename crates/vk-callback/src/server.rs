@@ -1,5 +1,6 @@
-//! [`Server`]: a ready HTTP/1 and HTTP/2 server for a [`Callback`], with a
-//! header-read timeout and graceful shutdown.
+//! [`Server`]: a ready HTTP/1.1 server for a [`Callback`] (VK posts over
+//! HTTP/1.1; mount the service in your own server for anything else), with
+//! a header-read timeout and graceful shutdown.
 //!
 //! Shutdown stops accepting, lets in-flight requests finish (idle keep-alive
 //! connections are closed), then waits for background handlers, all within
@@ -9,8 +10,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tracing::{debug, info, warn};
@@ -51,8 +52,8 @@ impl Server {
     /// Serves until `shutdown` completes, then shuts down gracefully.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         let limits = self.callback.inner.limits;
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+        let mut builder = http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
@@ -69,8 +70,7 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let conn =
-                builder.serve_connection(TokioIo::new(stream), self.callback.clone()).into_owned();
+            let conn = builder.serve_connection(TokioIo::new(stream), self.callback.clone());
             let conn = graceful.watch(conn);
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
