@@ -25,6 +25,7 @@ mod difference;
 mod gapbox;
 mod interleave;
 mod output;
+mod short;
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::{Duration, Instant};
