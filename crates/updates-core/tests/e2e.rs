@@ -18,8 +18,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use updates_core::testkit::{BoxId, FakeConfig, FakeServer, event_id};
 use updates_core::{
-    Batch, ChannelAccessHasher, Config, Handler, HandlerError, Manager, MemoryStorage,
-    StateStorage, Updates,
+    Batch, ChannelAccessHasher, Config, Handler, HandlerError, Manager, MemoryStorage, State,
+    StateStorage, StorageError, Updates,
 };
 
 const USER: i64 = 1;
@@ -57,8 +57,74 @@ impl Recorder {
 struct Run {
     server: Arc<FakeServer>,
     storage: Arc<MemoryStorage>,
+    faulty: Arc<Faulty>,
     rec: Arc<Recorder>,
     catch_up: bool,
+}
+
+/// Storage whose writes fail at random while `rate` is non-zero (seeded).
+struct Faulty {
+    inner: Arc<MemoryStorage>,
+    rng: Mutex<ChaCha8Rng>,
+    rate: Mutex<f64>,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
+impl Faulty {
+    fn fail(&self) -> Result<(), StorageError> {
+        let rate = *self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+        let roll: f64 = self.rng.lock().unwrap_or_else(PoisonError::into_inner).random();
+        if roll < rate {
+            self.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Err(StorageError::Backend("injected write failure".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl StateStorage for Faulty {
+    async fn get_state(&self, user_id: i64) -> Result<Option<State>, StorageError> {
+        self.inner.get_state(user_id).await
+    }
+    async fn set_state(&self, user_id: i64, state: State) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.set_state(user_id, state).await
+    }
+    async fn set_pts(&self, user_id: i64, pts: i32) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.set_pts(user_id, pts).await
+    }
+    async fn set_qts(&self, user_id: i64, qts: i32) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.set_qts(user_id, qts).await
+    }
+    async fn set_date(&self, user_id: i64, date: i32) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.set_date(user_id, date).await
+    }
+    async fn set_seq(&self, user_id: i64, seq: i32) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.set_seq(user_id, seq).await
+    }
+    async fn set_date_seq(&self, user_id: i64, date: i32, seq: i32) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.set_date_seq(user_id, date, seq).await
+    }
+    async fn get_channel_pts(&self, user_id: i64, id: i64) -> Result<Option<i32>, StorageError> {
+        self.inner.get_channel_pts(user_id, id).await
+    }
+    async fn set_channel_pts(&self, user_id: i64, id: i64, pts: i32) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.set_channel_pts(user_id, id, pts).await
+    }
+    async fn for_each_channel(
+        &self,
+        user_id: i64,
+        f: &mut (dyn FnMut(i64, i32) + Send),
+    ) -> Result<(), StorageError> {
+        self.inner.for_each_channel(user_id, f).await
+    }
 }
 
 impl Run {
@@ -66,7 +132,7 @@ impl Run {
         &self,
     ) -> Result<(Manager, tokio::task::JoinHandle<Result<(), updates_core::Error>>), String> {
         let config = Config::new(self.rec.clone())
-            .storage(self.storage.clone())
+            .storage(self.faulty.clone())
             .access_hasher(self.storage.clone())
             .catch_up_channels(self.catch_up)
             .max_channel_diffs(4);
@@ -85,6 +151,7 @@ struct Stats {
     delivered: usize,
     skipped: usize,
     rpcs: usize,
+    failed_writes: usize,
 }
 
 async fn run_seed(seed: u64) -> Result<Stats, String> {
@@ -117,15 +184,25 @@ async fn run_seed(seed: u64) -> Result<Stats, String> {
         }
     }
     let mut introduced = HashSet::new();
+    // a third of the seeds fail 3 % of storage writes instead of
+    // restarting (a restart after a failed write legitimately redelivers)
+    let faults = rng.random_bool(0.33);
+    let faulty = Arc::new(Faulty {
+        inner: storage.clone(),
+        rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0xfa17)),
+        rate: Mutex::new(if faults { 0.03 } else { 0.0 }),
+        failed: std::sync::atomic::AtomicUsize::new(0),
+    });
     let run = Run {
         server: server.clone(),
         storage: storage.clone(),
+        faulty: faulty.clone(),
         rec: Arc::new(Recorder::default()),
         catch_up: rng.random_bool(0.5),
     };
     let (mut manager, mut task) = run.start().await?;
     let steps = 150;
-    let restart_at = rng.random_range(10..steps);
+    let restart_at = if faults { usize::MAX } else { rng.random_range(10..steps) };
     let mut held: Vec<(usize, Updates)> = Vec::new();
     for step in 0..steps {
         let container = server.generate();
@@ -165,6 +242,8 @@ async fn run_seed(seed: u64) -> Result<Stats, String> {
     for (_, c) in held {
         manager.handle(c).await.map_err(|e| e.to_string())?;
     }
+    // storage heals; the recovery's checkpoints rewrite what failed
+    *faulty.rate.lock().unwrap_or_else(PoisonError::into_inner) = 0.0;
     manager.handle(server.recovery_push()).await.map_err(|e| e.to_string())?;
 
     // quiescence (virtual time)
@@ -187,6 +266,7 @@ async fn run_seed(seed: u64) -> Result<Stats, String> {
         delivered: run.rec.delivered().len(),
         skipped: server.all_events().len() - server.expected().len(),
         rpcs: server.rpc_count(),
+        failed_writes: faulty.failed.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 
@@ -329,5 +409,6 @@ fn randomized_end_to_end_over_many_seeds() {
     assert!(stats.iter().all(|s| s.delivered > 100 && s.rpcs > 0), "a seed exercised nothing");
     if stats.len() >= 100 {
         assert!(stats.iter().any(|s| s.skipped > 0), "no seed exercised a too-long answer");
+        assert!(stats.iter().any(|s| s.failed_writes > 0), "no seed exercised a storage failure");
     }
 }

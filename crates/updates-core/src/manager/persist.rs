@@ -23,11 +23,9 @@ impl Runner {
                 }
                 r
             }
+            Checkpoint::Common(s) if s == self.persisted => Ok(()),
             Checkpoint::Common(s) => {
                 let old = self.persisted;
-                if s == old {
-                    return;
-                }
                 let pts = s.pts != old.pts;
                 let qts = s.qts != old.qts;
                 let date = s.date != old.date;
