@@ -3,6 +3,9 @@
 //! in-memory writer for `push_stdout::StdoutHandler` whose text can be read
 //! while the handler still owns it.
 //!
+//! [`registry`] builds the registry the demo and the tests share: stdout
+//! (push-stdout into a [`SharedBuffer`]) and a collector, in that order.
+//!
 //! Neither talks to a push service; they observe what the registry fans out.
 
 use std::io;
@@ -11,7 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
-use push_core::{ChannelReq, Deliver, DeliveryError, HandlerError, Mailbox, Plugin, Receipt};
+use push_core::{
+    ChannelReq, Deliver, DeliveryError, HandlerError, Mailbox, Plugin, Receipt, Registry,
+};
+use push_stdout::{Line, StdoutHandler, parse_line};
 use tokio::io::AsyncWrite;
 
 type Seen = Arc<Mutex<Vec<Arc<Receipt>>>>;
@@ -94,6 +100,41 @@ impl SharedBuffer {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&lock(&self.bytes)).into_owned()
     }
+
+    /// The receipts push-stdout wrote, read back with `parse_line`; any
+    /// other line is an error naming it.
+    pub fn receipts(&self) -> Result<Vec<Receipt>, String> {
+        self.text()
+            .lines()
+            .map(|line| match parse_line(line) {
+                Ok(Line::Receipt(receipt)) => Ok(*receipt),
+                Ok(Line::Channel(req)) => Err(format!("a channel line: {req:?}")),
+                Err(e) => Err(format!("not a JSON line ({e}): {line}")),
+            })
+            .collect()
+    }
+}
+
+/// A registry with `stdout` (push-stdout writing into the returned buffer,
+/// queue of 8) and `collector`, both initialised from a Tinode-style config
+/// with `enabled` as given.
+pub async fn registry(enabled: bool) -> Result<(Registry, Arc<Collector>, SharedBuffer), String> {
+    let buffer = SharedBuffer::new();
+    let collector = Arc::new(Collector::new("collector"));
+    let mut registry = Registry::new();
+    let stdout = Arc::new(StdoutHandler::with_writer(buffer.clone()));
+    registry.register(push_stdout::NAME, stdout).map_err(|e| e.to_string())?;
+    registry.register("collector", collector.clone()).map_err(|e| e.to_string())?;
+    let config = serde_json::json!([
+        {"name": "stdout", "config": {"enabled": enabled, "buffer": 8}},
+        {"name": "collector", "config": {"enabled": enabled}},
+    ]);
+    let started = registry.init(&config.to_string()).await.map_err(|e| e.to_string())?;
+    let want: &[&str] = if enabled { &["stdout", "collector"] } else { &[] };
+    if started != want {
+        return Err(format!("enabled handlers: {started:?}, expected {want:?}"));
+    }
+    Ok((registry, collector, buffer))
 }
 
 impl AsyncWrite for SharedBuffer {

@@ -14,12 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use integration_tests::bridge::{Bridge, topic};
-use integration_tests::push::{Collector, SharedBuffer};
+use integration_tests::push::registry;
 use integration_tests::updates::{LossyScenario, UpdatesReport, run_lossy_blocking};
 use integration_tests::vk::{VkServer, envelope, message_new};
 use integration_tests::{Table, auth};
-use push_core::{Action, Payload, Receipt, Recipient, Registry, Timestamp};
-use push_stdout::{Line, StdoutHandler, parse_line};
+use push_core::{Action, Payload, Receipt, Recipient, Timestamp};
 use serde_json::json;
 use vk_callback::Callback;
 
@@ -229,38 +228,9 @@ fn receipts() -> Result<Vec<Receipt>, String> {
     Ok(vec![msg, sub, read])
 }
 
-/// A registry with push-stdout (writing into `buffer`) and a collector,
-/// both enabled.
-async fn registry(buffer: &SharedBuffer) -> Result<(Registry, Arc<Collector>), String> {
-    let collector = Arc::new(Collector::new("collector"));
-    let mut registry = Registry::new();
-    let stdout = Arc::new(StdoutHandler::with_writer(buffer.clone()));
-    registry.register(push_stdout::NAME, stdout).map_err(|e| e.to_string())?;
-    registry.register("collector", collector.clone()).map_err(|e| e.to_string())?;
-    let config = r#"[{"name": "stdout", "config": {"enabled": true, "buffer": 8}},
-                     {"name": "collector", "config": {"enabled": true}}]"#;
-    let enabled = registry.init(config).await.map_err(|e| e.to_string())?;
-    if enabled != ["stdout", "collector"] {
-        return Err(format!("enabled handlers: {enabled:?}"));
-    }
-    Ok((registry, collector))
-}
-
-fn stdout_receipts(buffer: &SharedBuffer) -> Vec<Receipt> {
-    buffer
-        .text()
-        .lines()
-        .filter_map(|line| match parse_line(line) {
-            Ok(Line::Receipt(receipt)) => Some(*receipt),
-            _ => None,
-        })
-        .collect()
-}
-
 async fn push(checks: &mut Checks) -> Result<(), String> {
     heading("push: plugin registry (push-core, push-stdout into a buffer)");
-    let buffer = SharedBuffer::new();
-    let (registry, collector) = registry(&buffer).await?;
+    let (registry, collector, buffer) = registry(true).await?;
     let receipts = receipts()?;
     let mut offered = Table::new("pushes", &["receipt", "to", "handlers accepted"]);
     for receipt in &receipts {
@@ -294,10 +264,7 @@ async fn push(checks: &mut Checks) -> Result<(), String> {
         checks.check(format!("push: {name} delivered all 3"), c.accepted == 3 && c.delivered == 3);
     }
     println!("{counters}");
-    checks.check(
-        "push: stdout lines read back as the receipts",
-        stdout_receipts(&buffer) == receipts,
-    );
+    checks.check("push: stdout lines read back as the receipts", buffer.receipts()? == receipts);
     let collected: Vec<Receipt> = collector.receipts().iter().map(|r| (**r).clone()).collect();
     checks.check("push: the collector got the receipts in order", collected == receipts);
     Ok(())
@@ -357,8 +324,7 @@ async fn auth(checks: &mut Checks) -> Result<(), String> {
 
 async fn end_to_end(checks: &mut Checks) -> Result<(), String> {
     heading("end to end: VK message_new -> push receipt (integration-tests bridge)");
-    let buffer = SharedBuffer::new();
-    let (registry, collector) = registry(&buffer).await?;
+    let (registry, collector, buffer) = registry(true).await?;
     let registry = Arc::new(registry);
     let bridge = Bridge::new(Arc::clone(&registry), vec!["usrAdmin".into()]);
     let callback = bridge.install(Callback::builder().secret(SECRET)).build();
@@ -388,7 +354,7 @@ async fn end_to_end(checks: &mut Checks) -> Result<(), String> {
     let ok = first.status == 200
         && retry.status == 200
         && collected == [expected.clone()]
-        && stdout_receipts(&buffer) == [expected.clone()]
+        && buffer.receipts()? == [expected.clone()]
         && bridge.counts().pushed == 1;
     println!(
         "VK posted evt-42 twice (answers {} {:?}, {} {:?}) -> bridge handled {} message -> Registry -> \
@@ -399,7 +365,7 @@ async fn end_to_end(checks: &mut Checks) -> Result<(), String> {
         retry.body,
         bridge.counts().messages,
         collected.len(),
-        stdout_receipts(&buffer).len(),
+        buffer.receipts()?.len(),
         expected.payload.what.as_str(),
         expected.payload.topic,
         expected.payload.from,
