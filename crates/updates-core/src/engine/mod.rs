@@ -8,6 +8,13 @@
 //! no I/O, spawns nothing and never reads the clock itself; the async
 //! [`Manager`](crate::Manager) is one driver of it.
 //!
+//! Driver contract: perform actions in the order `poll` returns them;
+//! answer every RPC action exactly once (errors included) with the
+//! matching `apply_*` method, and every [`Action::ResolveChannel`] with
+//! [`Engine::channel_resolved`]; persist a delivered batch's checkpoint
+//! only after its handler returned; call `poll` again at
+//! [`Engine::next_deadline`].
+//!
 //! Rules it implements (Telegram's, plus the fixes of the research notes):
 //! - an update applies when its start (`pts - pts_count`, `qts - 1`,
 //!   `seq_start - 1`) equals the local position, is dropped when below it
