@@ -4,6 +4,7 @@
 //! table formatter.
 
 mod auth;
+mod demo;
 mod table;
 mod updates;
 mod vk_push;
