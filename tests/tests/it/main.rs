@@ -1,7 +1,7 @@
 //! End-to-end tests of the composed msgkit crates, in one test binary:
 //! VK callback → push registry, the updates manager over the fake Telegram
-//! server across a restart, the auth key-store round trip, and the demo's
-//! table formatter.
+//! server across a restart, the auth key-store round trip, the demo's
+//! table formatter, and the demo binary itself.
 
 mod auth;
 mod demo;
