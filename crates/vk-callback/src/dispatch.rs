@@ -28,7 +28,7 @@ struct Job {
     envelope: Arc<Envelope>,
     raw: Vec<RawFn>,
     typed: Vec<TypedFn>,
-    event: Option<Event>,
+    event: Option<Box<Event>>,
 }
 
 impl Job {
@@ -37,8 +37,8 @@ impl Job {
         let mut calls = Vec::with_capacity(self.raw.len() + self.typed.len());
         calls.extend(self.raw.iter().map(|f| f(self.ctx.clone(), self.envelope.clone())));
         if let (Some(event), Some((last, rest))) = (self.event, self.typed.split_last()) {
-            calls.extend(rest.iter().map(|f| f(self.ctx.clone(), event.clone())));
-            calls.push(last(self.ctx, event));
+            calls.extend(rest.iter().map(|f| f(self.ctx.clone(), Event::clone(&event))));
+            calls.push(last(self.ctx, *event));
         }
         calls
     }
@@ -46,11 +46,12 @@ impl Job {
 
 impl Callback {
     /// Runs the handlers for `envelope` and says what to answer.
-    /// `event` is the object already decoded while parsing, if it was.
+    /// `event` is the object already decoded while parsing, if it was. It is
+    /// boxed to keep this future (boxed per request by the service) small.
     pub(crate) async fn deliver(
         &self,
         mut envelope: Envelope,
-        mut event: Option<Event>,
+        mut event: Option<Box<Event>>,
         retry: u32,
     ) -> CallbackResponse {
         let inner = &self.inner;
@@ -64,7 +65,7 @@ impl Callback {
             let object =
                 if raw.is_empty() { envelope.take_object() } else { envelope.object().cloned() };
             match object.map(|o| Event::decode(kind, o)) {
-                Some(Ok(decoded)) => event = Some(decoded),
+                Some(Ok(decoded)) => event = Some(Box::new(decoded)),
                 failed => {
                     self.report(kind, &envelope, failed.and_then(Result::err));
                     if inner.policy == DecodePolicy::Reject {

@@ -33,6 +33,17 @@ impl Callback {
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
+        self.clone().answer_request(request).await
+    }
+
+    /// [`Callback::handle`] on an owned handle: a `'static` future holding
+    /// the request once. The service boxes it per request, so its size
+    /// matters (kept under glibc's small-allocation limit).
+    fn answer_request<B>(self, request: Request<B>) -> impl Future<Output = CallbackResponse>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
         let span = info_span!(
             "vk_callback",
             group_id = Empty,
@@ -41,27 +52,27 @@ impl Callback {
             retry = Empty,
             status = Empty,
         );
+        // Only the two headers used and the body are kept, not the request.
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let retry =
+            header("x-retry-counter").and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(0);
+        let declared = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+        let body = request.into_body();
         async move {
-            let response = self.respond(request).await;
+            let response = self.respond(body, declared, retry).await;
             Span::current().record("status", response.status().as_u16());
             response
         }
         .instrument(span)
-        .await
     }
 
-    async fn respond<B>(&self, request: Request<B>) -> CallbackResponse
+    async fn respond<B>(&self, body: B, declared: Option<u64>, retry: u32) -> CallbackResponse
     where
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        let retry = request
-            .headers()
-            .get("x-retry-counter")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or(0);
-        let body = match self.read_body(request).await {
+        // Boxed: reading is the largest state, and it ends before delivery.
+        let body = match Box::pin(self.read_body(body, declared)).await {
             Ok(body) => body,
             Err(response) => return response,
         };
@@ -89,25 +100,20 @@ impl Callback {
         if envelope.event_type() == "confirmation" {
             return response::text(keys.confirmation(envelope.group_id()));
         }
-        self.deliver(envelope, event, retry).await
+        Box::pin(self.deliver(envelope, event.map(Box::new), retry)).await
     }
 
-    async fn read_body<B>(&self, request: Request<B>) -> Result<Bytes, CallbackResponse>
+    async fn read_body<B>(&self, body: B, declared: Option<u64>) -> Result<Bytes, CallbackResponse>
     where
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         let limits = self.inner.limits;
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
             warn!(declared, "body over the limit");
             return Err(response::too_large());
         }
-        let body = Limited::new(request.into_body(), limits.max_body_bytes);
+        let body = Limited::new(body, limits.max_body_bytes);
         match tokio::time::timeout(limits.body_read_timeout, body.collect()).await {
             Ok(Ok(collected)) => Ok(collected.to_bytes()),
             Ok(Err(e)) if e.is::<LengthLimitError>() => {
@@ -137,7 +143,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
     fn call(&self, request: Request<B>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(this.handle(request).await) })
+        let answer = self.clone().answer_request(request);
+        Box::pin(async move { Ok(answer.await) })
     }
 }
