@@ -56,6 +56,14 @@ pub struct LossyScenario {
     pub channels: i64,
     /// Probability that an RPC fails (the manager retries).
     pub rpc_error_rate: f64,
+    /// A getDifference further behind is answered `differenceTooLong`
+    /// (what it skips is not owed).
+    pub common_too_long: i32,
+    /// A getChannelDifference further behind is answered
+    /// `channelDifferenceTooLong`.
+    pub channel_too_long: i32,
+    /// Number containers with seq (a dropped one is also a seq gap).
+    pub seq: bool,
     /// The network.
     pub network: Lossy,
     /// Stop the manager after this container and start a new one on the
@@ -70,6 +78,9 @@ impl Default for LossyScenario {
             containers: 400,
             channels: 20,
             rpc_error_rate: 0.05,
+            common_too_long: FakeConfig::default().common_too_long,
+            channel_too_long: FakeConfig::default().channel_too_long,
+            seq: true,
             network: Lossy::default(),
             restart_after: None,
         }
@@ -371,6 +382,9 @@ pub async fn run_lossy(scenario: LossyScenario) -> Result<UpdatesReport, String>
     let cfg = FakeConfig {
         channels: scenario.channels,
         error_rate: scenario.rpc_error_rate,
+        common_too_long: scenario.common_too_long,
+        channel_too_long: scenario.channel_too_long,
+        seq: scenario.seq,
         ..FakeConfig::default()
     };
     let server = Arc::new(FakeServer::new(scenario.seed, cfg));

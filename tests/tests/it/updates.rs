@@ -57,6 +57,7 @@ fn a_clean_network_needs_no_difference_beyond_the_final_recovery() {
         rpc_error_rate: 0.0,
         network: Lossy { drop: 0.0, duplicate: 0.0, reorder: 0.0 },
         restart_after: None,
+        ..LossyScenario::default()
     };
     let lossy = LossyScenario {
         rpc_error_rate: 0.0,
@@ -83,4 +84,27 @@ fn the_same_seed_measures_the_same_figures() {
         ..LossyScenario::default()
     };
     assert_eq!(run(scenario), run(scenario));
+}
+
+#[test]
+fn too_long_answers_across_a_restart_skip_only_what_the_server_skipped() {
+    let mut skipped = 0;
+    for seed in 20..24u64 {
+        let scenario = LossyScenario {
+            seed,
+            containers: 300,
+            channels: 10,
+            common_too_long: 8,
+            channel_too_long: 2,
+            seq: seed % 2 == 0,
+            network: Lossy { drop: 0.25, ..Lossy::default() },
+            restart_after: Some(150),
+            ..LossyScenario::default()
+        };
+        let r = run(scenario);
+        assert_eq!(r.unique, r.events - r.skipped, "seed {seed}: every owed event once");
+        assert_eq!(r.duplicates, 0, "seed {seed}");
+        skipped += r.skipped;
+    }
+    assert!(skipped > 0, "no seed exercised a too-long answer");
 }

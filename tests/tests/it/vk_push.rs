@@ -134,3 +134,70 @@ fn a_receipt_is_built_from_the_message_alone() {
     assert_eq!((odd.payload.seq, odd.payload.ts), (0, Timestamp::UNIX_EPOCH));
     assert!(odd.to.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_and_redeliveries_push_each_event_once() {
+    let (registry, collector, buffer) = registry(true).await;
+    let (server, bridge) = server(&registry).await;
+    let server = Arc::new(server);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..40i64 {
+        for retry in 0..2u32 {
+            let server = Arc::clone(&server);
+            tasks.spawn(async move {
+                let object = message_new(n, 2000 + n, &format!("m{n}"), 1_700_000_000 + n);
+                let event = envelope("message_new", 1, &format!("evt-{n}"), SECRET, object);
+                server.post(&event, retry).await
+            });
+        }
+    }
+    while let Some(answer) = tasks.join_next().await {
+        let answer = answer.expect("task").expect("post");
+        assert_eq!((answer.status, answer.body.as_str()), (200, "ok"));
+    }
+    Arc::into_inner(server).expect("sole owner").stop().await.expect("stop");
+    registry.stop(Duration::from_secs(5)).await;
+
+    let counts = bridge.counts();
+    assert_eq!((counts.messages, counts.pushed, counts.deferred), (40, 40, 0), "{counts:?}");
+    let mut seqs: Vec<u64> = collector.receipts().iter().map(|r| r.payload.seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..40).collect::<Vec<u64>>(), "each event reached the collector once");
+    for receipt in collector.receipts() {
+        let n = i64::try_from(receipt.payload.seq).expect("small");
+        assert_eq!(
+            *receipt,
+            expected(2000 + n, receipt.payload.seq, &format!("m{n}"), 1_700_000_000 + n)
+        );
+    }
+    // push-stdout has a queue of 8: what it could not queue it dropped and
+    // counted; everything it took was written
+    let (name, stdout) = registry.counters()[0];
+    assert_eq!(name, "stdout");
+    assert_eq!(stdout.accepted + stdout.dropped, 40, "{stdout:?}");
+    assert_eq!(stdout.delivered, stdout.accepted, "{stdout:?}");
+    let lines = buffer.receipts().expect("receipt lines");
+    assert_eq!(lines.len() as u64, stdout.delivered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_background_mode_a_push_outage_cannot_be_deferred_and_is_counted() {
+    let (registry, collector, _buffer) = registry(false).await;
+    let bridge = Bridge::new(Arc::clone(&registry), vec!["usrAdmin".into()]);
+    let callback = bridge.install(Callback::builder().secret(SECRET).background(4)).build();
+    let server = VkServer::start(callback).await.expect("server");
+    let event = envelope("message_new", 1, "evt-1", SECRET, message_new(1, 1001, "x", 1));
+    let answer = server.post(&event, 0).await.expect("post");
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "ok"),
+        "background mode answers at once"
+    );
+    server.stop().await.expect("stop drains background handlers");
+    assert_eq!(
+        bridge.counts(),
+        BridgeCounts { messages: 1, pushed: 0, deferred: 0, unpushed: 1 },
+        "VK already got ok, so the bridge reports the receipt it could not push"
+    );
+    assert!(collector.receipts().is_empty());
+}
