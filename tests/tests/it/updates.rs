@@ -108,3 +108,24 @@ fn too_long_answers_across_a_restart_skip_only_what_the_server_skipped() {
     }
     assert!(skipped > 0, "no seed exercised a too-long answer");
 }
+
+#[test]
+fn updates_made_while_the_manager_was_down_are_recovered_at_startup() {
+    for seed in 30..34u64 {
+        let scenario = LossyScenario {
+            seed,
+            containers: 120,
+            channels: 10,
+            network: Lossy { drop: 0.0, duplicate: 0.0, reorder: 0.0 },
+            restart_after: Some(60),
+            downtime: 40,
+            final_recovery: false,
+            ..LossyScenario::default()
+        };
+        let r = run(scenario);
+        assert_eq!(r.network.missed_while_down, 40, "seed {seed}");
+        assert_eq!(r.network.dropped, 0, "seed {seed}");
+        assert_eq!((r.lost, r.duplicates), (0, 0), "seed {seed}");
+        assert!(r.rpcs.get_difference.ok > 0, "seed {seed}: the startup difference ran");
+    }
+}
