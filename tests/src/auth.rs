@@ -143,6 +143,16 @@ async fn read_back(keys: &KeyStore, ids: &[&str]) -> Result<ReadBack, String> {
 }
 
 /// Runs the scenario with `n` pre-keys generated from `seed`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), String> {
+/// let report = integration_tests::auth::run_auth(1, 3).await?;
+/// assert!(report.problems().is_empty(), "{:?}", report.problems());
+/// assert_eq!(report.backend_keys_after_commit, 4); // 3 pre-keys + 1 session
+/// # Ok(())
+/// # }
+/// ```
 pub async fn run_auth(seed: u64, n: u32) -> Result<AuthReport, String> {
     let backend = Arc::new(MemoryPersistence::new());
     let state = AuthState::open(backend.clone()).await.map_err(err("open"))?;

@@ -118,6 +118,22 @@ impl SharedBuffer {
 /// A registry with `stdout` (push-stdout writing into the returned buffer,
 /// queue of 8) and `collector`, both initialised from a Tinode-style config
 /// with `enabled` as given.
+///
+/// ```
+/// use std::time::Duration;
+/// use push_core::{Action, Payload, Receipt, Timestamp};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), String> {
+/// let (registry, collector, buffer) = integration_tests::push::registry(true).await?;
+/// let receipt = Receipt::new(Payload::new(Action::Msg, "grpX", "usrA", Timestamp::UNIX_EPOCH));
+/// assert_eq!(registry.push(receipt.clone()), 2);
+/// registry.stop(Duration::from_secs(1)).await;
+/// assert_eq!(buffer.receipts()?, [receipt.clone()]);
+/// assert_eq!(*collector.receipts()[0], receipt);
+/// # Ok(())
+/// # }
+/// ```
 pub async fn registry(enabled: bool) -> Result<(Registry, Arc<Collector>, SharedBuffer), String> {
     let buffer = SharedBuffer::new();
     let collector = Arc::new(Collector::new("collector"));

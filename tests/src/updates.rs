@@ -527,6 +527,16 @@ async fn measure(
 
 /// Runs `scenario` on a new current-thread runtime with a paused clock:
 /// the same seed always gives the same report.
+///
+/// ```
+/// use integration_tests::updates::{LossyScenario, run_lossy_blocking};
+///
+/// let scenario = LossyScenario { containers: 60, restart_after: Some(30), ..LossyScenario::default() };
+/// let report = run_lossy_blocking(scenario)?;
+/// assert!(report.problems().is_empty(), "{:?}", report.problems());
+/// assert_eq!((report.runs, report.duplicates, report.lost), (2, 0, 0));
+/// # Ok::<(), String>(())
+/// ```
 pub fn run_lossy_blocking(scenario: LossyScenario) -> Result<UpdatesReport, String> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

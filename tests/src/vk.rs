@@ -18,6 +18,20 @@ use tokio::task::JoinHandle;
 use vk_callback::{Callback, Server};
 
 /// A callback server running on a loopback port until [`VkServer::stop`].
+///
+/// ```
+/// use integration_tests::vk::{VkServer, envelope};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), String> {
+/// let callback = vk_callback::Callback::builder().confirmation("c0de").secret("s").build();
+/// let server = VkServer::start(callback).await?;
+/// let confirmation = envelope("confirmation", 1, "", "s", serde_json::json!({}));
+/// let answer = server.post(&confirmation, 0).await?;
+/// assert_eq!((answer.status, answer.body.as_str()), (200, "c0de"));
+/// server.stop().await
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct VkServer {
     addr: SocketAddr,
