@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use push_core::{Action, MAX_PAYLOAD_CHARS, Payload, Receipt, Recipient, Registry, Timestamp};
+use push_core::{Action, MAX_PAYLOAD_CHARS, Payload, Receipt, Registry, Timestamp};
 use vk_callback::CallbackBuilder;
 use vk_callback::events::Message;
 
@@ -52,11 +52,7 @@ pub fn receipt_for(group_id: i64, message: &Message, recipients: &[String]) -> R
     payload.mime = "text/plain".to_owned();
     let text: String = message.text.chars().take(MAX_PAYLOAD_CHARS).collect();
     payload.content = Some(serde_json::Value::String(text));
-    let mut receipt = Receipt::new(payload);
-    for user in recipients {
-        receipt.to.insert(user.clone(), Recipient::default());
-    }
-    receipt
+    crate::push::addressed(payload, recipients)
 }
 
 /// What the bridge did.

@@ -11,8 +11,9 @@
 //!   push-stdout;
 //! - [`auth`]: fresh credentials and a transactional key-store round trip
 //!   on auth-persistence's in-memory backend;
-//! - [`bridge`]: the only cross-domain code — a VK `message_new` becomes a
-//!   push receipt offered to a push registry;
+//! - [`bridge`] and [`telegram_push`]: the only cross-domain code — a VK
+//!   `message_new`, or a Telegram message the updates manager delivers,
+//!   becomes a push receipt offered to a push registry;
 //! - [`Table`]: the plain-text tables the demo prints.
 //!
 //! The end-to-end tests (`tests/it/`) and the demo share these helpers.
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod bridge;
 pub mod push;
 mod table;
+pub mod telegram_push;
 pub mod updates;
 pub mod vk;
 

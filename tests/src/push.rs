@@ -15,7 +15,8 @@ use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use push_core::{
-    ChannelReq, Deliver, DeliveryError, HandlerError, Mailbox, Plugin, Receipt, Registry,
+    ChannelReq, Deliver, DeliveryError, HandlerError, Mailbox, Payload, Plugin, Receipt, Recipient,
+    Registry,
 };
 use push_stdout::{Line, StdoutHandler, parse_line};
 use tokio::io::AsyncWrite;
@@ -82,6 +83,30 @@ impl Plugin for Collector {
         self.mailbox.start(buffer, Collect(Arc::clone(&self.seen)))?;
         Ok(true)
     }
+}
+
+/// A receipt of `payload` to every one of `recipients` (no badge, not
+/// delivered live): what both bridges push.
+pub fn addressed(payload: Payload, recipients: &[String]) -> Receipt {
+    let mut receipt = Receipt::new(payload);
+    receipt.to.extend(recipients.iter().map(|user| (user.clone(), Recipient::default())));
+    receipt
+}
+
+/// A registry with only a collector, whose queue holds `buffer` receipts
+/// (so a long scenario drops none).
+pub async fn collector_registry(
+    enabled: bool,
+    buffer: usize,
+) -> Result<(Registry, Arc<Collector>), String> {
+    let collector = Arc::new(Collector::new("collector"));
+    let mut registry = Registry::new();
+    registry.register("collector", collector.clone()).map_err(|e| e.to_string())?;
+    let config = serde_json::json!([
+        {"name": "collector", "config": {"enabled": enabled, "buffer": buffer}},
+    ]);
+    registry.init(&config.to_string()).await.map_err(|e| e.to_string())?;
+    Ok((registry, collector))
 }
 
 /// An in-memory [`AsyncWrite`]; clones share the bytes.

@@ -196,15 +196,31 @@ impl<C: RawClient> RawClient for CountingClient<C> {
 }
 
 /// A [`Handler`] recording every delivered update as the fake server's
-/// event id, in delivery order.
-#[derive(Debug, Default)]
+/// event id, in delivery order, then passing the batch on to the next
+/// handler if there is one.
+#[derive(Default)]
 pub struct Recorder {
     delivered: Mutex<Vec<(BoxId, i64)>>,
     foreign: AtomicU64,
     batches: AtomicU64,
+    next: Option<Arc<dyn Handler>>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("batches", &self.batches)
+            .field("chained", &self.next.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Recorder {
+    /// A recorder passing every batch on to `next` after recording it.
+    pub fn then(next: Arc<dyn Handler>) -> Recorder {
+        Recorder { next: Some(next), ..Recorder::default() }
+    }
+
     /// Event ids delivered so far, in order (duplicates included).
     pub fn delivered(&self) -> Vec<(BoxId, i64)> {
         self.delivered.lock().unwrap_or_else(PoisonError::into_inner).clone()
@@ -225,16 +241,21 @@ impl Recorder {
 impl Handler for Recorder {
     async fn handle(&self, batch: Batch) -> Result<(), HandlerError> {
         self.batches.fetch_add(1, Ordering::Relaxed);
-        let mut delivered = self.delivered.lock().unwrap_or_else(PoisonError::into_inner);
-        for update in &batch.updates {
-            match event_id(update) {
-                Some(event) => delivered.push(event),
-                None => {
-                    self.foreign.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut delivered = self.delivered.lock().unwrap_or_else(PoisonError::into_inner);
+            for update in &batch.updates {
+                match event_id(update) {
+                    Some(event) => delivered.push(event),
+                    None => {
+                        self.foreign.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
         }
-        Ok(())
+        match &self.next {
+            Some(next) => next.handle(batch).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -392,6 +413,15 @@ async fn stop(manager: &Manager, task: RunTask) -> Result<(), String> {
 /// reproducible figures) and reports what it measured. An `Err` is a setup
 /// failure; broken guarantees are in [`UpdatesReport::problems`].
 pub async fn run_lossy(scenario: LossyScenario) -> Result<UpdatesReport, String> {
+    run_lossy_then(scenario, None).await
+}
+
+/// As [`run_lossy`], passing every delivered batch on to `next` too (after
+/// it was recorded): how another domain consumes the updates.
+pub async fn run_lossy_then(
+    scenario: LossyScenario,
+    next: Option<Arc<dyn Handler>>,
+) -> Result<UpdatesReport, String> {
     let started = tokio::time::Instant::now();
     let cfg = FakeConfig {
         channels: scenario.channels,
@@ -406,7 +436,10 @@ pub async fn run_lossy(scenario: LossyScenario) -> Result<UpdatesReport, String>
         client: Arc::new(CountingClient::new(server.clone())),
         server,
         storage: Arc::new(MemoryStorage::new()),
-        recorder: Arc::new(Recorder::default()),
+        recorder: Arc::new(match next {
+            Some(next) => Recorder::then(next),
+            None => Recorder::default(),
+        }),
         errors: Arc::new(AtomicU64::new(0)),
     };
     let storage_error = |e: updates_core::StorageError| format!("seeding storage: {e}");

@@ -6,5 +6,6 @@
 mod auth;
 mod demo;
 mod table;
+mod telegram_push;
 mod updates;
 mod vk_push;

@@ -88,6 +88,7 @@ fn main() -> ExitCode {
             }
         }
     });
+    e2e::telegram(&mut checks);
     heading("summary");
     println!(
         "{} checks passed, {} failed, in {:.1} s",
