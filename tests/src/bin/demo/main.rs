@@ -16,7 +16,9 @@ mod updates;
 mod vk;
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::time::timeout;
 
 const SECRET: &str = "s3cr3t";
 const CONFIRMATION: &str = "c0nf1rm";
@@ -77,14 +79,19 @@ fn main() -> ExitCode {
             }
         };
     runtime.block_on(async {
-        for (section, result) in [
-            ("vk", vk::vk(&mut checks).await),
-            ("push", push::push(&mut checks).await),
-            ("auth", auth::auth(&mut checks).await),
-            ("end to end", e2e::end_to_end(&mut checks).await),
-        ] {
-            if let Err(e) = result {
-                checks.check(format!("{section}: {e}"), false);
+        // each section runs for milliseconds; a hang is a failed check, not a stuck demo
+        let limit = Duration::from_secs(30);
+        let results = [
+            ("vk", timeout(limit, vk::vk(&mut checks)).await),
+            ("push", timeout(limit, push::push(&mut checks)).await),
+            ("auth", timeout(limit, auth::auth(&mut checks)).await),
+            ("end to end", timeout(limit, e2e::end_to_end(&mut checks)).await),
+        ];
+        for (section, result) in results {
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => checks.check(format!("{section}: {e}"), false),
+                Err(_) => checks.check(format!("{section}: no answer within {limit:?}"), false),
             }
         }
     });
