@@ -1,5 +1,5 @@
 //! The integration crate: composes the msgkit crates end to end, and holds
-//! the demo that `cargo xtask demo` runs (`src/bin/demo.rs`).
+//! the demo that `cargo xtask demo` runs (`src/bin/demo/`).
 //!
 //! What it holds:
 //! - [`updates`]: the updates-core `Manager` on a `MemoryStorage` against
