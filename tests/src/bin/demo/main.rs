@@ -42,6 +42,11 @@ impl Checks {
         }
     }
 
+    /// Success only when no check failed.
+    fn exit_code(&self) -> ExitCode {
+        if self.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    }
+
     pub(crate) fn all(&mut self, section: &str, problems: Vec<String>) {
         if problems.is_empty() {
             self.passed += 1;
@@ -103,5 +108,21 @@ fn main() -> ExitCode {
         checks.failed.len(),
         started.elapsed().as_secs_f64()
     );
-    if checks.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    checks.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_failed_check_makes_the_exit_code_a_failure() {
+        let mut checks = Checks::default();
+        checks.check("fine", true);
+        checks.all("section", Vec::new());
+        assert_eq!((checks.passed, checks.exit_code()), (2, ExitCode::SUCCESS));
+        checks.all("updates", vec!["1 update(s) lost".into()]);
+        assert_eq!(checks.failed, ["updates: 1 update(s) lost"]);
+        assert_eq!(checks.exit_code(), ExitCode::FAILURE);
+    }
 }
