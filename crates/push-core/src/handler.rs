@@ -41,6 +41,20 @@ pub trait Handler: Send + Sync {
     /// Offers a channel subscription request without waiting.
     fn channel(&self, req: &Arc<ChannelReq>) -> Offer;
 
+    /// [`push`](Self::push) if [`is_ready`](Self::is_ready), else `None`
+    /// with nothing counted; what [`Registry::push`](crate::Registry::push)
+    /// calls. Override it when one combined check is cheaper than the two
+    /// calls (as [`Plugin`](crate::Plugin)'s implementation does).
+    fn push_if_ready(&self, receipt: &Arc<Receipt>) -> Option<Offer> {
+        self.is_ready().then(|| self.push(receipt))
+    }
+
+    /// [`channel`](Self::channel) if [`is_ready`](Self::is_ready), else
+    /// `None` with nothing counted; see [`push_if_ready`](Self::push_if_ready).
+    fn channel_if_ready(&self, req: &Arc<ChannelReq>) -> Option<Offer> {
+        self.is_ready().then(|| self.channel(req))
+    }
+
     /// Stops the worker: delivers what is queued for at most `grace`, then
     /// abandons the rest. Returns at once if not running.
     async fn stop(&self, grace: Duration);

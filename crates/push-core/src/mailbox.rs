@@ -143,22 +143,46 @@ impl Mailbox {
     }
 
     /// True from `start` until `stop` closes the queues (or the worker dies).
+    #[inline]
     pub fn is_ready(&self) -> bool {
-        self.senders.get().is_some_and(|s| !s.receipts.is_closed())
+        self.ready().is_some()
+    }
+
+    /// The senders while ready.
+    #[inline]
+    fn ready(&self) -> Option<&Senders> {
+        self.senders.get().filter(|s| !s.receipts.is_closed())
     }
 
     /// Queues a receipt (cloning the `Arc`), or drops it if the queue is
     /// full or closed.
+    #[inline]
     pub fn offer_receipt(&self, receipt: &Arc<Receipt>) -> Offer {
         self.count(self.senders.get().map_or(Offer::Closed, |s| offer(&s.receipts, receipt)))
     }
 
     /// Queues a channel request (cloning the `Arc`), or drops it if the
     /// queue is full or closed.
+    #[inline]
     pub fn offer_channel(&self, req: &Arc<ChannelReq>) -> Offer {
         self.count(self.senders.get().map_or(Offer::Closed, |s| offer(&s.channels, req)))
     }
 
+    /// [`offer_receipt`](Self::offer_receipt) if [`is_ready`](Self::is_ready)
+    /// (one check instead of two), else `None` with nothing counted.
+    #[inline]
+    pub fn offer_receipt_if_ready(&self, receipt: &Arc<Receipt>) -> Option<Offer> {
+        self.ready().map(|s| self.count(offer(&s.receipts, receipt)))
+    }
+
+    /// [`offer_channel`](Self::offer_channel) if [`is_ready`](Self::is_ready),
+    /// else `None` with nothing counted.
+    #[inline]
+    pub fn offer_channel_if_ready(&self, req: &Arc<ChannelReq>) -> Option<Offer> {
+        self.ready().map(|s| self.count(offer(&s.channels, req)))
+    }
+
+    #[inline]
     fn count(&self, offer: Offer) -> Offer {
         self.counters.offered(offer);
         offer
@@ -202,6 +226,7 @@ impl Mailbox {
 }
 
 /// Reserves a slot first, so a full queue costs no reference counting.
+#[inline]
 fn offer<T>(queue: &mpsc::Sender<Arc<T>>, item: &Arc<T>) -> Offer {
     match queue.try_reserve() {
         Ok(slot) => {

@@ -72,6 +72,14 @@ impl<P: Plugin> Handler for P {
         self.mailbox().offer_channel(req)
     }
 
+    fn push_if_ready(&self, receipt: &Arc<Receipt>) -> Option<Offer> {
+        self.mailbox().offer_receipt_if_ready(receipt)
+    }
+
+    fn channel_if_ready(&self, req: &Arc<ChannelReq>) -> Option<Offer> {
+        self.mailbox().offer_channel_if_ready(req)
+    }
+
     async fn stop(&self, grace: Duration) {
         self.mailbox().stop(grace).await;
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::{ChannelReq, Counters, Handler, Receipt, RegistryError};
+use crate::{ChannelReq, Counters, Handler, Offer, Receipt, RegistryError};
 
 /// One element of the config array: `{"name": …, "config": …}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -137,18 +137,19 @@ impl Registry {
     /// returns how many accepted it (the others dropped and counted it).
     pub fn push(&self, receipt: impl Into<Arc<Receipt>>) -> usize {
         let receipt = receipt.into();
-        self.ready().filter(|h| h.push(&receipt).is_accepted()).count()
+        self.offered(|h| h.push_if_ready(&receipt))
     }
 
     /// Offers one shared channel request to every ready handler without
     /// waiting; returns how many accepted it.
     pub fn channel_sub(&self, req: impl Into<Arc<ChannelReq>>) -> usize {
         let req = req.into();
-        self.ready().filter(|h| h.channel(&req).is_accepted()).count()
+        self.offered(|h| h.channel_if_ready(&req))
     }
 
-    fn ready(&self) -> impl Iterator<Item = &Arc<dyn Handler>> {
-        self.handlers.iter().map(|(_, h)| h).filter(|h| h.is_ready())
+    /// Makes `offer` to every handler; counts the ready ones that accepted.
+    fn offered(&self, offer: impl Fn(&dyn Handler) -> Option<Offer>) -> usize {
+        self.handlers.iter().filter(|(_, h)| offer(&**h).is_some_and(Offer::is_accepted)).count()
     }
 
     /// Stops every handler at once, each draining its queue for at most

@@ -37,6 +37,9 @@ async fn init_disabled(harness: &dyn Harness) {
     let enabled = init(subject, &harness.disabled_config()).await;
     assert!(matches!(enabled, Ok(false)), "disabled config: {enabled:?}");
     assert!(!subject.handler().is_ready(), "a disabled handler is not ready");
+    let receipt = Arc::new(sample_receipt(1));
+    assert_eq!(subject.handler().push_if_ready(&receipt), None, "not ready: no offer");
+    assert_eq!(counters(subject), Counters::default(), "no offer, nothing counted");
     assert_eq!(push(subject, 1), Offer::Closed, "a disabled handler takes no receipts");
     assert_eq!(counters(subject).dropped, 1, "a refused offer is counted as dropped");
     subject.handler().stop(Duration::from_secs(1)).await;
@@ -59,13 +62,20 @@ async fn init_enabled(harness: &dyn Harness) {
     let req = ChannelReq::new("usrBob", ChannelTarget::Channel("chnX".into()), false);
     let req = Arc::new(req.unwrap_or_else(|e| panic!("valid channel request: {e}")));
     assert_eq!(subject.handler().channel(&req), Offer::Accepted);
-    wait_until("4 deliveries", || counters(subject).delivered == 4).await;
-    assert_eq!(subject.completed(), 4, "every delivery is visible outside");
+    let receipt = Arc::new(sample_receipt(4));
+    assert_eq!(subject.handler().push_if_ready(&receipt), Some(Offer::Accepted));
+    assert_eq!(subject.handler().channel_if_ready(&req), Some(Offer::Accepted));
+    wait_until("6 deliveries", || counters(subject).delivered == 6).await;
+    assert_eq!(subject.completed(), 6, "every delivery is visible outside");
     let again = init(subject, &harness.enabled_config(8)).await;
     assert!(matches!(again, Err(HandlerError::AlreadyInitialized)), "second init: {again:?}");
     assert!(subject.handler().is_ready(), "a refused second init leaves the handler running");
     subject.handler().stop(Duration::from_secs(5)).await;
     assert!(!subject.handler().is_ready(), "a stopped handler is not ready");
+    let before = counters(subject);
+    assert_eq!(subject.handler().push_if_ready(&receipt), None, "stopped: no offer");
+    assert_eq!(subject.handler().channel_if_ready(&req), None, "stopped: no offer");
+    assert_eq!(counters(subject), before, "no offer, nothing counted");
 }
 
 fn generic_bad_configs(harness: &dyn Harness) -> Vec<(Value, &'static str)> {

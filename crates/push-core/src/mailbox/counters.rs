@@ -26,6 +26,7 @@ const FAILED: usize = 1;
 const ABANDONED: usize = 2;
 
 impl AtomicCounters {
+    #[inline]
     pub(super) fn offered(&self, offer: Offer) {
         let slot = if offer.is_accepted() { ACCEPTED } else { DROPPED };
         self.offers.0[slot].fetch_add(1, Relaxed);
