@@ -27,9 +27,6 @@ const BENCHES: &[Bench] = &[
 ];
 
 pub(crate) fn run(names: &[String]) -> Result<(), String> {
-    if BENCHES.is_empty() {
-        return Err("no benchmarks are built yet: they land with their crates".into());
-    }
     let selected: Vec<&Bench> = if names.is_empty() {
         BENCHES.iter().collect()
     } else {
