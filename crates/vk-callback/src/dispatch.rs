@@ -9,6 +9,7 @@
 //! a bounded semaphore, answers `ok`, and runs each handler on its own task;
 //! a panic is logged and the remaining handlers still run.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use tracing::{Instrument, Span, debug, error, warn};
@@ -22,20 +23,24 @@ use crate::handlers::{BoxFuture, RawFn, TypedFn};
 use crate::policy::{DecodePolicy, DecodeReport};
 use crate::response::{self, CallbackResponse};
 
-/// The handlers of one event and what they receive.
-struct Job {
+/// The handlers of one event and what they receive. It borrows the
+/// handler lists: the calls it makes are built before anything is spawned.
+struct Job<'a> {
     ctx: Context,
-    envelope: Arc<Envelope>,
-    raw: Vec<RawFn>,
-    typed: Vec<TypedFn>,
+    /// Shared with the raw handlers; `None` when there are none.
+    envelope: Option<Arc<Envelope>>,
+    raw: &'a [RawFn],
+    typed: &'a [TypedFn],
     event: Option<Box<Event>>,
 }
 
-impl Job {
+impl Job<'_> {
     /// Every handler call of the job, in order.
     fn calls(self) -> Vec<BoxFuture> {
         let mut calls = Vec::with_capacity(self.raw.len() + self.typed.len());
-        calls.extend(self.raw.iter().map(|f| f(self.ctx.clone(), self.envelope.clone())));
+        if let Some(envelope) = &self.envelope {
+            calls.extend(self.raw.iter().map(|f| f(self.ctx.clone(), envelope.clone())));
+        }
         if let (Some(event), Some((last, rest))) = (self.event, self.typed.split_last()) {
             calls.extend(rest.iter().map(|f| f(self.ctx.clone(), Event::clone(&event))));
             calls.push(last(self.ctx, *event));
@@ -57,9 +62,10 @@ impl Callback {
         let inner = &self.inner;
         let kind = EventType::from_name(envelope.event_type());
         let typed = inner.handlers.typed(kind);
-        let mut raw = inner.handlers.raw(envelope.event_type()).to_vec();
-        if kind.is_none() && !envelope.event_type().is_empty() {
-            raw.extend(inner.handlers.unknown.iter().cloned());
+        let mut raw = Cow::Borrowed(inner.handlers.raw(envelope.event_type()));
+        if kind.is_none() && !envelope.event_type().is_empty() && !inner.handlers.unknown.is_empty()
+        {
+            raw.to_mut().extend(inner.handlers.unknown.iter().cloned());
         }
         if let (Some(kind), false, None) = (kind, typed.is_empty(), &event) {
             let object =
@@ -88,24 +94,32 @@ impl Callback {
             return response::ok();
         }
         let sync = matches!(inner.mode, Mode::Sync);
-        let ctx = Context::new(
-            envelope.group_id(),
-            envelope.event_id(),
-            envelope.api_version(),
-            retry,
-            sync,
-        );
-        let typed = if event.is_some() { typed.to_vec() } else { Vec::new() };
-        let job = Job { ctx: ctx.clone(), envelope: Arc::new(envelope), raw, typed, event };
+        let group_id = envelope.group_id();
+        // Without raw handlers nothing else needs the envelope: its strings
+        // move into the context instead of being copied.
+        let (ctx, envelope) = if raw.is_empty() {
+            let (event_id, api_version) = envelope.take_ids();
+            (Context::new(group_id, event_id, api_version, retry, sync), None)
+        } else {
+            let ctx =
+                Context::new(group_id, envelope.event_id(), envelope.api_version(), retry, sync);
+            (ctx, Some(Arc::new(envelope)))
+        };
+        let typed = if event.is_some() { typed } else { &[] };
+        let job = Job { ctx: ctx.clone(), envelope, raw: &raw, typed, event };
         match &inner.mode {
             Mode::Sync => {
-                let calls = job.calls();
-                let run = async move {
-                    for call in calls {
-                        call.await;
-                    }
+                let mut calls = job.calls();
+                // One handler (the usual case) is run as it is.
+                let work = match calls.pop() {
+                    Some(only) if calls.is_empty() => only,
+                    last => Box::pin(async move {
+                        for call in calls.into_iter().chain(last) {
+                            call.await;
+                        }
+                    }),
                 };
-                match crate::inline::run(Box::pin(run)).await {
+                match crate::inline::run(work).await {
                     Ok(()) => self.answer(ctx.reply(), key).await,
                     Err(()) => {
                         error!("handler panicked; answering 500");

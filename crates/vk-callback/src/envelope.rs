@@ -119,6 +119,12 @@ impl Envelope {
         &self.secret
     }
 
+    /// Moves out the event id and the API version (for the handlers'
+    /// context), leaving them empty.
+    pub(crate) fn take_ids(&mut self) -> (String, String) {
+        (std::mem::take(&mut self.event_id), std::mem::take(&mut self.api_version))
+    }
+
     pub(crate) fn take_object(&mut self) -> Option<Value> {
         self.object.take()
     }
