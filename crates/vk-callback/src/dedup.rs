@@ -7,6 +7,7 @@
 //! the redelivery runs them again. [`MemoryDedup`] is the default store;
 //! implement [`DedupStore`] to share ids between replicas (Redis, SQL...).
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Mutex, PoisonError};
@@ -151,9 +152,10 @@ impl Default for MemoryDedup {
 impl State {
     fn pop_front(&mut self) {
         if let Some((key, at)) = self.order.pop_front()
-            && self.live.get(&key) == Some(&at)
+            && let Entry::Occupied(live) = self.live.entry(key)
+            && *live.get() == at
         {
-            self.live.remove(&key);
+            live.remove();
         }
     }
 }
@@ -167,12 +169,13 @@ impl DedupStore for MemoryDedup {
         while state.order.front().is_some_and(|(_, c)| now.duration_since(c.at) >= self.ttl) {
             state.pop_front();
         }
-        if state.live.contains_key(&key) {
-            return false;
-        }
         let claim = Claim { at: now, serial: state.next };
+        // One probe for the lookup and the insert.
+        match state.live.entry(key) {
+            Entry::Occupied(_) => return false,
+            Entry::Vacant(slot) => slot.insert(claim),
+        };
         state.next += 1;
-        state.live.insert(key, claim);
         state.order.push_back((key, claim));
         while state.live.len() > self.capacity || state.order.len() > 2 * self.capacity {
             state.pop_front();
