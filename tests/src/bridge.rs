@@ -8,12 +8,8 @@
 //! to redeliver later (503 with `Retry-After`), so a push outage loses no
 //! message — vk-callback releases the event id for the redelivery. It does
 //! not look up devices or unread counts; recipients are fixed at build time.
-//!
-//! Known gap (vk-callback's, reported): a redelivery that arrives while the
-//! first delivery is still being handled is answered `ok` at once; if the
-//! first then defers, VK has already seen `ok` and will not resend. The
-//! window is the handler's run time, which here is a few microseconds (the
-//! registry never waits).
+//! A redelivery that arrives while the first delivery is still being handled
+//! is asked to retry (503) by vk-callback, so a deferral cannot be lost.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

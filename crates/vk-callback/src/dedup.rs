@@ -1,10 +1,13 @@
 //! Deduplication of VK's redeliveries by `(group_id, event_id)`.
 //!
 //! VK resends an event after a slow or non-`ok` answer, with the same
-//! `event_id`. The server claims each id before running handlers; a second
-//! claim of a live id is answered `ok` without running them again. When the
-//! handlers ask for a retry (`Retry-After`) or panic, the id is released so
-//! the redelivery runs them again. [`MemoryDedup`] is the default store;
+//! `event_id`. The server claims each id before running handlers and marks
+//! it finished once they answered `ok`. A redelivery of a finished id is
+//! answered `ok` without running them again; a redelivery that arrives while
+//! the first delivery is still running is answered `503` with a short
+//! `Retry-After` (synchronous mode), so the event is not acknowledged before
+//! its outcome is known. When the handlers ask for a retry (`Retry-After`)
+//! or panic, the id is released so the redelivery runs them again. [`MemoryDedup`] is the default store;
 //! implement [`DedupStore`] to share ids between replicas (Redis, SQL...).
 
 use std::collections::hash_map::Entry;
@@ -25,13 +28,26 @@ pub struct EventKey {
     pub event_id: String,
 }
 
-/// A store of event ids already being handled or handled.
+/// What a claim of an event id found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimed {
+    /// Not live: the id is now claimed, run the handlers.
+    New,
+    /// Claimed by a delivery whose handlers have not finished yet.
+    InFlight,
+    /// Handled: answer `ok` without running the handlers.
+    Done,
+}
+
+/// A store of event ids being handled or handled.
 #[async_trait]
 pub trait DedupStore: Send + Sync + 'static {
-    /// Claims `key`: `true` if it was not live (run the handlers), `false`
-    /// for a duplicate. A store that cannot reach its backend should return
-    /// `true` (handle rather than lose the event) and log.
-    async fn claim(&self, key: &EventKey) -> bool;
+    /// Claims `key`. A store that cannot reach its backend should return
+    /// [`Claimed::New`] (handle rather than lose the event) and log.
+    async fn claim(&self, key: &EventKey) -> Claimed;
+
+    /// Marks a claimed `key` handled: later claims find [`Claimed::Done`].
+    async fn finish(&self, key: &EventKey);
 
     /// Forgets `key`, so a redelivery is handled again.
     async fn release(&self, key: &EventKey);
@@ -91,11 +107,18 @@ impl Hasher for MixHasher {
 
 #[derive(Debug, Default)]
 struct State {
-    live: HashMap<Fingerprint, Claim, BuildHasherDefault<MixHasher>>,
+    live: HashMap<Fingerprint, Live, BuildHasherDefault<MixHasher>>,
     /// Claims in time order; entries whose claim no longer matches `live`
     /// (released or claimed again) are stale and skipped.
     order: VecDeque<(Fingerprint, Claim)>,
     next: u64,
+}
+
+/// A live id: its claim, and whether its handlers finished.
+#[derive(Debug, Clone, Copy)]
+struct Live {
+    claim: Claim,
+    done: bool,
 }
 
 /// When a key was claimed, and a serial number telling claims apart.
@@ -153,7 +176,7 @@ impl State {
     fn pop_front(&mut self) {
         if let Some((key, at)) = self.order.pop_front()
             && let Entry::Occupied(live) = self.live.entry(key)
-            && *live.get() == at
+            && live.get().claim == at
         {
             live.remove();
         }
@@ -162,7 +185,7 @@ impl State {
 
 #[async_trait]
 impl DedupStore for MemoryDedup {
-    async fn claim(&self, key: &EventKey) -> bool {
+    async fn claim(&self, key: &EventKey) -> Claimed {
         let key = self.fingerprint(key);
         let now = Instant::now();
         let mut state = self.lock();
@@ -172,15 +195,23 @@ impl DedupStore for MemoryDedup {
         let claim = Claim { at: now, serial: state.next };
         // One probe for the lookup and the insert.
         match state.live.entry(key) {
-            Entry::Occupied(_) => return false,
-            Entry::Vacant(slot) => slot.insert(claim),
+            Entry::Occupied(live) if live.get().done => return Claimed::Done,
+            Entry::Occupied(_) => return Claimed::InFlight,
+            Entry::Vacant(slot) => slot.insert(Live { claim, done: false }),
         };
         state.next += 1;
         state.order.push_back((key, claim));
         while state.live.len() > self.capacity || state.order.len() > 2 * self.capacity {
             state.pop_front();
         }
-        true
+        Claimed::New
+    }
+
+    async fn finish(&self, key: &EventKey) {
+        let key = self.fingerprint(key);
+        if let Some(live) = self.lock().live.get_mut(&key) {
+            live.done = true;
+        }
     }
 
     async fn release(&self, key: &EventKey) {

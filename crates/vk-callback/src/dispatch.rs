@@ -11,16 +11,23 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use hyper::StatusCode;
 
 use tracing::{Instrument, Span, debug, error, warn};
 
 use crate::callback::{Callback, Mode};
 use crate::context::{Context, Reply};
-use crate::dedup::EventKey;
+use crate::dedup::{Claimed, EventKey};
 use crate::envelope::Envelope;
 use crate::events::{Event, EventType};
 use crate::handlers::{BoxFuture, RawFn, TypedFn};
 use crate::policy::{DecodePolicy, DecodeReport};
+
+/// The `Retry-After` delay asked of a redelivery that arrives while the
+/// first delivery of the same event is still running.
+const IN_FLIGHT_RETRY: Duration = Duration::from_secs(5);
 use crate::response::{self, CallbackResponse};
 
 /// The handlers of one event and what they receive. It borrows the
@@ -87,13 +94,30 @@ impl Callback {
             group_id: envelope.group_id(),
             event_id: envelope.event_id().to_owned(),
         });
-        if let (Some(store), Some(key)) = (&inner.dedup, &key)
-            && !store.claim(key).await
-        {
-            debug!("duplicate delivery answered ok");
-            return response::ok();
-        }
         let sync = matches!(inner.mode, Mode::Sync);
+        if let (Some(store), Some(key)) = (&inner.dedup, &key) {
+            match store.claim(key).await {
+                Claimed::New => {}
+                Claimed::Done => {
+                    debug!("duplicate delivery answered ok");
+                    return response::ok();
+                }
+                // Background mode acknowledged the first delivery already.
+                Claimed::InFlight if !sync => {
+                    debug!("duplicate of a background delivery answered ok");
+                    return response::ok();
+                }
+                Claimed::InFlight => {
+                    // Its outcome is not known yet: `ok` now would lose the
+                    // event if the first delivery then fails or asks for a retry.
+                    debug!("redelivery while the first is running: retry later");
+                    return response::retry(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        SystemTime::now() + IN_FLIGHT_RETRY,
+                    );
+                }
+            }
+        }
         let group_id = envelope.group_id();
         // Without raw handlers nothing else needs the envelope: its strings
         // move into the context instead of being copied.
@@ -132,6 +156,9 @@ impl Callback {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     return response::internal();
                 };
+                if let (Some(store), Some(key)) = (&inner.dedup, &key) {
+                    store.finish(key).await;
+                }
                 let calls = job.calls();
                 let span = Span::current();
                 tokio::spawn(
@@ -152,8 +179,12 @@ impl Callback {
 
     async fn answer(&self, reply: Reply, key: Option<EventKey>) -> CallbackResponse {
         match reply {
-            Reply::Ok => response::ok(),
-            Reply::Remove => response::remove(),
+            Reply::Ok | Reply::Remove => {
+                if let (Some(store), Some(key)) = (&self.inner.dedup, &key) {
+                    store.finish(key).await;
+                }
+                if reply == Reply::Ok { response::ok() } else { response::remove() }
+            }
             Reply::Retry(status, at) => {
                 self.release(key).await;
                 response::retry(status, at)

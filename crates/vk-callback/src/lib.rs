@@ -57,7 +57,7 @@ pub use api::{API_VERSION, DEFAULT_BASE_URL, VkApi};
 pub use builder::CallbackBuilder;
 pub use callback::Callback;
 pub use context::{Context, MAX_RETRY_DELAY};
-pub use dedup::{DedupStore, EventKey, MemoryDedup};
+pub use dedup::{Claimed, DedupStore, EventKey, MemoryDedup};
 pub use envelope::Envelope;
 pub use error::{ApiError, EnvelopeError, ReplyError, ServeError, SetupError};
 pub use keys::Keys;

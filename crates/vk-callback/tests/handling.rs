@@ -111,6 +111,45 @@ async fn a_retry_request_releases_the_event_id() {
     server.stop().await;
 }
 
+/// A redelivery that arrives while the first delivery still runs must not
+/// be acknowledged: if the first then asks for a retry, `ok` would lose the
+/// event (VK never resends after `ok`).
+#[tokio::test]
+async fn a_redelivery_during_the_first_delivery_is_asked_to_retry() {
+    let entered = Arc::new(Notify::new());
+    let gate = Arc::new(Notify::new());
+    let count = Arc::new(AtomicUsize::new(0));
+    let (seen, inside, open) = (count.clone(), entered.clone(), gate.clone());
+    let callback = Callback::builder()
+        .message_new(move |ctx, _| {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let (inside, open) = (inside.clone(), open.clone());
+            async move {
+                if n == 0 {
+                    inside.notify_one();
+                    open.notified().await;
+                    ctx.retry_after(503, Duration::from_secs(1)).expect("a valid retry request");
+                }
+            }
+        })
+        .build();
+    let server = TestServer::start(callback).await;
+    let body = serde_json::to_vec(&message("slow")).unwrap();
+    let first = tokio::spawn(support::post(server.addr, body.clone().into(), &[]));
+    entered.notified().await;
+    let during = server.post_with(body.clone(), &[("x-retry-counter", "1")]).await;
+    during.is(503, "Service Unavailable\n");
+    assert!(during.header("retry-after").is_some_and(|d| d.ends_with(" GMT")));
+    assert_eq!(count.load(Ordering::SeqCst), 1, "the redelivery ran no handler");
+    gate.notify_one();
+    first.await.unwrap().is(503, "Service Unavailable\n");
+    server.post_with(body.clone(), &[("x-retry-counter", "2")]).await.is(200, "ok");
+    assert_eq!(count.load(Ordering::SeqCst), 2, "the event was handled after all");
+    server.post_with(body, &[("x-retry-counter", "3")]).await.is(200, "ok");
+    assert_eq!(count.load(Ordering::SeqCst), 2, "and only once");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn without_dedup_every_delivery_runs() {
     let (callback, count) = counter_callback(Callback::builder().without_dedup());

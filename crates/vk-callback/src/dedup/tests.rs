@@ -17,32 +17,44 @@ fn runtime() -> tokio::runtime::Runtime {
 #[tokio::test(start_paused = true)]
 async fn a_live_id_is_a_duplicate_until_released_or_expired() {
     let store = MemoryDedup::new(10, Duration::from_secs(60));
-    assert!(store.claim(&key(1)).await);
-    assert!(!store.claim(&key(1)).await);
+    assert_eq!(store.claim(&key(1)).await, Claimed::New);
+    assert_eq!(store.claim(&key(1)).await, Claimed::InFlight, "handlers still running");
+    store.finish(&key(1)).await;
+    assert_eq!(store.claim(&key(1)).await, Claimed::Done);
     let other_group = EventKey { group_id: 2, ..key(1) };
-    assert!(store.claim(&other_group).await, "ids are per group");
+    assert_eq!(store.claim(&other_group).await, Claimed::New, "ids are per group");
     store.release(&key(1)).await;
-    assert!(store.claim(&key(1)).await);
+    assert_eq!(store.claim(&key(1)).await, Claimed::New);
+    store.finish(&key(1)).await;
     tokio::time::advance(Duration::from_secs(59)).await;
-    assert!(!store.claim(&key(1)).await);
+    assert_eq!(store.claim(&key(1)).await, Claimed::Done);
     tokio::time::advance(Duration::from_secs(1)).await;
-    assert!(store.claim(&key(1)).await, "expired after the ttl");
+    assert_eq!(store.claim(&key(1)).await, Claimed::New, "expired after the ttl");
+}
+
+#[tokio::test(start_paused = true)]
+async fn finishing_an_id_that_is_not_live_changes_nothing() {
+    let store = MemoryDedup::new(10, Duration::from_secs(60));
+    store.finish(&key(7)).await;
+    assert!(store.is_empty());
+    assert_eq!(store.claim(&key(7)).await, Claimed::New);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_oldest_ids_go_first_when_full() {
     let store = MemoryDedup::new(3, Duration::from_secs(60));
     for id in 0..5 {
-        assert!(store.claim(&key(id)).await);
+        assert_eq!(store.claim(&key(id)).await, Claimed::New);
     }
     assert_eq!(store.len(), 3);
-    assert!(store.claim(&key(0)).await, "evicted");
-    assert!(!store.claim(&key(4)).await, "kept");
+    assert_eq!(store.claim(&key(0)).await, Claimed::New, "evicted");
+    assert_eq!(store.claim(&key(4)).await, Claimed::InFlight, "kept");
 }
 
 #[derive(Debug, Clone)]
 enum Op {
     Claim(u8),
+    Finish(u8),
     Release(u8),
     Advance(u64),
 }
@@ -50,28 +62,35 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0u8..12).prop_map(Op::Claim),
+        2 => (0u8..12).prop_map(Op::Finish),
         1 => (0u8..12).prop_map(Op::Release),
         1 => (0u64..40).prop_map(Op::Advance),
     ]
 }
 
-/// The obvious model: a list of (id, claim time) in claim order.
+/// The obvious model: a list of (id, claim time, finished) in claim order.
 #[derive(Default)]
 struct Model {
-    live: VecDeque<(u8, u64)>,
+    live: VecDeque<(u8, u64, bool)>,
 }
 
 impl Model {
-    fn claim(&mut self, id: u8, now: u64, ttl: u64, capacity: usize) -> bool {
-        self.live.retain(|&(_, at)| now - at < ttl);
-        if self.live.iter().any(|&(k, _)| k == id) {
-            return false;
+    fn claim(&mut self, id: u8, now: u64, ttl: u64, capacity: usize) -> Claimed {
+        self.live.retain(|&(_, at, _)| now - at < ttl);
+        if let Some(&(_, _, done)) = self.live.iter().find(|&&(k, _, _)| k == id) {
+            return if done { Claimed::Done } else { Claimed::InFlight };
         }
-        self.live.push_back((id, now));
+        self.live.push_back((id, now, false));
         while self.live.len() > capacity {
             self.live.pop_front();
         }
-        true
+        Claimed::New
+    }
+
+    fn finish(&mut self, id: u8) {
+        for entry in self.live.iter_mut().filter(|(k, _, _)| *k == id) {
+            entry.2 = true;
+        }
     }
 }
 
@@ -90,9 +109,13 @@ proptest! {
                         let got = store.claim(&key(id)).await;
                         prop_assert_eq!(got, model.claim(id, now, ttl, capacity), "claim {}", id);
                     }
+                    Op::Finish(id) => {
+                        store.finish(&key(id)).await;
+                        model.finish(id);
+                    }
                     Op::Release(id) => {
                         store.release(&key(id)).await;
-                        model.live.retain(|&(k, _)| k != id);
+                        model.live.retain(|&(k, _, _)| k != id);
                     }
                     Op::Advance(secs) => {
                         tokio::time::advance(Duration::from_secs(secs)).await;
