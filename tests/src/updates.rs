@@ -18,32 +18,18 @@ use async_trait::async_trait;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::task::JoinHandle;
-use updates_core::testkit::{BoxId, FakeConfig, FakeServer, event_id};
+use updates_core::testkit::{BoxId, FakeConfig, FakeServer, Fate, InTransit, event_id};
 use updates_core::{
     Batch, ChannelAccessHasher, ChannelDifference, ClientError, Config, Difference,
     GetChannelDifference, GetDifference, Handler, HandlerError, Manager, MemoryStorage, RawClient,
-    State, StateStorage, Updates,
+    State, StateStorage,
 };
 
 /// The account the scenario runs as.
 pub const USER: i64 = 1;
 
 /// What the network does to each pushed container (probabilities).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Lossy {
-    /// Dropped: only a difference can recover it.
-    pub drop: f64,
-    /// Sent twice.
-    pub duplicate: f64,
-    /// Held back for 1–6 later containers.
-    pub reorder: f64,
-}
-
-impl Default for Lossy {
-    fn default() -> Lossy {
-        Lossy { drop: 0.10, duplicate: 0.05, reorder: 0.15 }
-    }
-}
+pub use updates_core::testkit::LossyNetwork as Lossy;
 
 /// One run of the scenario.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -454,27 +440,17 @@ pub async fn run_lossy_then(
     let mut counts = NetworkCounts::default();
     let mut runs = 1;
     let (mut manager, mut task) = parts.start().await?;
-    let mut held: Vec<(usize, Updates)> = Vec::new();
+    let mut transit = InTransit::default();
     for step in 0..scenario.containers {
         let container = parts.server.generate();
         counts.generated += 1;
-        let roll: f64 = rng.random();
-        let mut now = Vec::new();
-        if roll < net.drop {
-            counts.dropped += 1;
-        } else if roll < net.drop + net.duplicate {
-            counts.duplicated += 1;
-            now.push(container.clone());
-            now.push(container);
-        } else if roll < net.drop + net.duplicate + net.reorder {
-            counts.reordered += 1;
-            held.push((step + rng.random_range(1..=6), container));
-        } else {
-            now.push(container);
+        let (fate, now) = transit.send(&net, &mut rng, step, container);
+        match fate {
+            Fate::Dropped => counts.dropped += 1,
+            Fate::Duplicated => counts.duplicated += 1,
+            Fate::Delayed => counts.reordered += 1,
+            Fate::Passed => {}
         }
-        let (due, rest): (Vec<_>, Vec<_>) = held.into_iter().partition(|(at, _)| *at <= step);
-        held = rest;
-        now.extend(due.into_iter().map(|(_, c)| c));
         for container in now {
             counts.sent += 1;
             manager.handle(container).await.map_err(|e| format!("handle at {step}: {e}"))?;
@@ -493,7 +469,7 @@ pub async fn run_lossy_then(
             runs += 1;
         }
     }
-    for (_, container) in held {
+    for container in transit.flush() {
         counts.sent += 1;
         manager.handle(container).await.map_err(|e| format!("handle held: {e}"))?;
     }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use updates_core::testkit::{BoxId, FakeConfig, FakeServer, event_id};
+use updates_core::testkit::{BoxId, FakeConfig, FakeServer, InTransit, LossyNetwork, event_id};
 use updates_core::{
     Batch, ChannelAccessHasher, Config, Handler, HandlerError, Manager, MemoryStorage, State,
     StateStorage, StorageError, Updates,
@@ -203,30 +203,19 @@ async fn run_seed(seed: u64) -> Result<Stats, String> {
     let (mut manager, mut task) = run.start().await?;
     let steps = 150;
     let restart_at = if faults { usize::MAX } else { rng.random_range(10..steps) };
-    let mut held: Vec<(usize, Updates)> = Vec::new();
+    let net = LossyNetwork::default();
+    let mut transit = InTransit::default();
     for step in 0..steps {
         let container = server.generate();
-        let roll: f64 = rng.random();
-        let mut now = Vec::new();
         let first = channels_in(&container)
             .into_iter()
             .filter(|c| unknown(*c))
             .any(|c| introduced.insert(c));
-        if first {
-            now.push(container);
-        } else if roll < 0.10 {
-            // dropped
-        } else if roll < 0.15 {
-            now.push(container.clone());
-            now.push(container);
-        } else if roll < 0.30 {
-            held.push((step + rng.random_range(1..=6), container));
+        let now = if first {
+            transit.pass(step, container)
         } else {
-            now.push(container);
-        }
-        let (due, rest): (Vec<_>, Vec<_>) = held.into_iter().partition(|(at, _)| *at <= step);
-        held = rest;
-        now.extend(due.into_iter().map(|(_, c)| c));
+            transit.send(&net, &mut rng, step, container).1
+        };
         for c in now {
             manager.handle(c).await.map_err(|e| format!("handle at step {step}: {e}"))?;
         }
@@ -239,7 +228,7 @@ async fn run_seed(seed: u64) -> Result<Stats, String> {
             (manager, task) = run.start().await?;
         }
     }
-    for (_, c) in held {
+    for c in transit.flush() {
         manager.handle(c).await.map_err(|e| e.to_string())?;
     }
     // storage heals; the recovery's checkpoints rewrite what failed

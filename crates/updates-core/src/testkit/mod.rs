@@ -9,6 +9,7 @@
 
 mod answer;
 mod generate;
+mod network;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -17,6 +18,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::tl::{Chat, State, Update, Updates, User};
+
+pub use network::{Fate, InTransit, LossyNetwork};
 
 /// Which box an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
