@@ -55,6 +55,17 @@ pub trait Handler: Send + Sync {
         self.is_ready().then(|| self.channel(req))
     }
 
+    /// The [`Mailbox`](crate::Mailbox) this handler's `push`, `channel`,
+    /// `is_ready`, `stop` and `counters` are exactly the calls of, if any
+    /// ([`Plugin`](crate::Plugin)'s implementation says so). A
+    /// [`Registry`](crate::Registry) then keeps the mailbox's queues with
+    /// its other mailboxes' and offers each receipt to all of them under
+    /// one lock, instead of calling [`push_if_ready`](Self::push_if_ready).
+    /// `None` (the default) for handlers with queueing of their own.
+    fn as_mailbox(&self) -> Option<&crate::Mailbox> {
+        None
+    }
+
     /// Stops the worker: delivers what is queued for at most `grace`, then
     /// abandons the rest. Returns at once if not running.
     async fn stop(&self, grace: Duration);

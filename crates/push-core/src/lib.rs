@@ -30,6 +30,7 @@ pub mod conformance;
 mod device;
 mod error;
 mod handler;
+mod hub;
 mod mailbox;
 mod memory_store;
 mod plugin;

@@ -1,25 +1,30 @@
-//! [`Mailbox`]: the queue, worker, counters and stop rules of a push
+//! [`Mailbox`]: the queues, worker, counters and stop rules of a push
 //! handler, so a plugin only writes how to deliver one item ([`Deliver`]).
 //!
 //! Two bounded queues (receipts and channel requests, like Tinode's two Go
-//! channels) feed one worker task that delivers items one at a time, each
-//! queue in order (channel requests first when both have items; no order
-//! between the two kinds is promised). Offers never wait. It does not retry, batch or run deliveries concurrently:
-//! that is the plugin's business inside [`Deliver`].
+//! channels) feed one worker task. The queues live in a lane of a hub
+//! (`crate::hub`): the mailbox's own, or, once it is registered, its
+//! [`Registry`](crate::Registry)'s, which then offers a receipt to all its
+//! mailboxes under one lock. The worker takes everything queued at once
+//! and delivers it outside the lock one item at a time, each queue in
+//! order (channel requests first in each batch; no order between the two
+//! kinds is promised). Offers never wait. It does not retry or run
+//! deliveries concurrently: that is the plugin's business inside
+//! [`Deliver`].
 
 mod counters;
 mod worker;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::hub::{Hub, Item, LaneRef, State};
 use crate::{ChannelReq, Counters, DeliveryError, HandlerError, Offer, Receipt};
-use counters::AtomicCounters;
+use counters::Outcomes;
 
 /// The largest queue a mailbox accepts (per queue), to keep a typo in a
 /// config from reserving unbounded memory.
@@ -71,24 +76,15 @@ pub trait Deliver: Send + 'static {
 #[derive(Debug)]
 pub struct Mailbox {
     name: Arc<str>,
-    initialized: AtomicBool,
-    counters: Arc<AtomicCounters>,
-    senders: OnceLock<Senders>,
-    worker: std::sync::Mutex<Option<Worker>>,
+    /// Set by the first of `start`, `disable` (a hub of its own) or a
+    /// registry's `register` (the registry's hub).
+    lane: OnceLock<LaneRef>,
+    outcomes: Arc<Outcomes>,
+    /// Offers made before the mailbox had a lane (all refused).
+    early_drops: AtomicU64,
+    worker: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Held by `stop` while it runs, so a second call waits for the first.
     stopping: tokio::sync::Mutex<()>,
-}
-
-#[derive(Debug)]
-struct Senders {
-    receipts: mpsc::Sender<Arc<Receipt>>,
-    channels: mpsc::Sender<Arc<ChannelReq>>,
-}
-
-#[derive(Debug)]
-struct Worker {
-    handle: JoinHandle<()>,
-    drain: oneshot::Sender<()>,
 }
 
 impl Mailbox {
@@ -96,22 +92,46 @@ impl Mailbox {
     pub fn new(name: &str) -> Self {
         Self {
             name: name.into(),
-            initialized: AtomicBool::new(false),
-            counters: Arc::default(),
-            senders: OnceLock::new(),
+            lane: OnceLock::new(),
+            outcomes: Arc::default(),
+            early_drops: AtomicU64::new(0),
             worker: std::sync::Mutex::new(None),
             stopping: tokio::sync::Mutex::new(()),
         }
     }
 
+    /// Puts this mailbox's queues in `hub` if it has none yet; true if it
+    /// did. The registry does this at `register`, so one lock covers all
+    /// its mailboxes when it pushes.
+    pub(crate) fn join(&self, hub: &Arc<Hub>) -> bool {
+        let mut joined = false;
+        self.lane.get_or_init(|| {
+            joined = true;
+            hub.add_lane()
+        });
+        joined
+    }
+
+    /// The lane, in a hub of its own unless the mailbox joined one.
+    fn lane(&self) -> &LaneRef {
+        self.lane.get_or_init(|| Hub::new().add_lane())
+    }
+
     /// Records a disabled `init`: the mailbox never runs, and a later
     /// `start` or `disable` is [`HandlerError::AlreadyInitialized`].
     pub fn disable(&self) -> Result<(), HandlerError> {
-        self.claim()
+        match self.lane().claim(None) {
+            true => Ok(()),
+            false => Err(HandlerError::AlreadyInitialized),
+        }
     }
 
     /// Starts the worker with queues of `buffer` items each (1 to
     /// [`MAX_BUFFER`]). Needs a tokio runtime. Starts once only.
+    ///
+    /// The worker takes everything queued at once, so besides up to
+    /// `buffer` queued items of each kind, up to that many more can be
+    /// taken and awaiting delivery.
     pub fn start(&self, buffer: usize, deliver: impl Deliver) -> Result<(), HandlerError> {
         if !(1..=MAX_BUFFER).contains(&buffer) {
             return Err(HandlerError::ConfigValue(format!(
@@ -119,73 +139,61 @@ impl Mailbox {
             )));
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| HandlerError::NoRuntime)?;
-        self.claim()?;
-        let (receipts, receipt_rx) = mpsc::channel(buffer);
-        let (channels, channel_rx) = mpsc::channel(buffer);
-        let (drain, drain_rx) = oneshot::channel();
-        let queues = worker::Queues::new(receipt_rx, channel_rx, Arc::clone(&self.counters));
+        let lane = self.lane();
+        if !lane.claim(Some(buffer)) {
+            return Err(HandlerError::AlreadyInitialized);
+        }
         let span = tracing::info_span!("push_worker", handler = %self.name);
-        let worker = worker::run(Arc::clone(&self.name), deliver, queues, drain_rx);
+        let worker =
+            worker::run(Arc::clone(&self.name), deliver, lane.clone(), Arc::clone(&self.outcomes));
         let handle = runtime.spawn(tracing::Instrument::instrument(worker, span));
-        // `claim` succeeded, so this is the only `start` that gets here.
-        let _ = self.senders.set(Senders { receipts, channels });
-        *self.worker.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Worker { handle, drain });
+        *self.worker.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
         tracing::info!(handler = %self.name, buffer, "push handler started");
         Ok(())
     }
 
-    fn claim(&self) -> Result<(), HandlerError> {
-        match self.initialized.swap(true, Ordering::AcqRel) {
-            true => Err(HandlerError::AlreadyInitialized),
-            false => Ok(()),
-        }
-    }
-
     /// True from `start` until `stop` closes the queues (or the worker dies).
-    #[inline]
     pub fn is_ready(&self) -> bool {
-        self.ready().is_some()
-    }
-
-    /// The senders while ready.
-    #[inline]
-    fn ready(&self) -> Option<&Senders> {
-        self.senders.get().filter(|s| !s.receipts.is_closed())
+        self.lane.get().is_some_and(|lane| lane.state() == State::Running)
     }
 
     /// Queues a receipt (cloning the `Arc`), or drops it if the queue is
     /// full or closed.
     #[inline]
     pub fn offer_receipt(&self, receipt: &Arc<Receipt>) -> Offer {
-        self.count(self.senders.get().map_or(Offer::Closed, |s| offer(&s.receipts, receipt)))
+        self.offer(receipt)
     }
 
     /// Queues a channel request (cloning the `Arc`), or drops it if the
     /// queue is full or closed.
     #[inline]
     pub fn offer_channel(&self, req: &Arc<ChannelReq>) -> Offer {
-        self.count(self.senders.get().map_or(Offer::Closed, |s| offer(&s.channels, req)))
+        self.offer(req)
     }
 
     /// [`offer_receipt`](Self::offer_receipt) if [`is_ready`](Self::is_ready)
     /// (one check instead of two), else `None` with nothing counted.
     #[inline]
     pub fn offer_receipt_if_ready(&self, receipt: &Arc<Receipt>) -> Option<Offer> {
-        self.ready().map(|s| self.count(offer(&s.receipts, receipt)))
+        self.lane.get()?.offer(receipt, true)
     }
 
     /// [`offer_channel`](Self::offer_channel) if [`is_ready`](Self::is_ready),
     /// else `None` with nothing counted.
     #[inline]
     pub fn offer_channel_if_ready(&self, req: &Arc<ChannelReq>) -> Option<Offer> {
-        self.ready().map(|s| self.count(offer(&s.channels, req)))
+        self.lane.get()?.offer(req, true)
     }
 
     #[inline]
-    fn count(&self, offer: Offer) -> Offer {
-        self.counters.offered(offer);
-        offer
+    fn offer<T: Item>(&self, item: &Arc<T>) -> Offer {
+        match self.lane.get().and_then(|lane| lane.offer(item, false)) {
+            Some(offer) => offer,
+            None => {
+                self.early_drops.fetch_add(1, Ordering::Relaxed);
+                Offer::Closed
+            }
+        }
     }
 
     /// Closes the queues, lets the worker deliver what is queued for at most
@@ -195,8 +203,8 @@ impl Mailbox {
     pub async fn stop(&self, grace: Duration) {
         let _stopping = self.stopping.lock().await;
         let taken = self.worker.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let Some(Worker { mut handle, drain }) = taken else { return };
-        let _ = drain.send(());
+        let (Some(mut handle), Some(lane)) = (taken, self.lane.get()) else { return };
+        lane.close();
         let ended = match tokio::time::timeout(grace, &mut handle).await {
             Ok(ended) => ended,
             Err(_) => {
@@ -219,21 +227,26 @@ impl Mailbox {
         );
     }
 
-    /// The counters so far.
+    /// The counters so far. Each number is exact; while the worker runs
+    /// they are not read at one instant.
     pub fn counters(&self) -> Counters {
-        self.counters.snapshot()
+        let offers = self.lane.get().map(LaneRef::offers).unwrap_or_default();
+        Counters {
+            accepted: offers.accepted,
+            dropped: offers.dropped + self.early_drops.load(Ordering::Relaxed),
+            delivered: self.outcomes.delivered(),
+            failed: self.outcomes.failed(),
+            abandoned: offers.abandoned,
+        }
     }
 }
 
-/// Reserves a slot first, so a full queue costs no reference counting.
-#[inline]
-fn offer<T>(queue: &mpsc::Sender<Arc<T>>, item: &Arc<T>) -> Offer {
-    match queue.try_reserve() {
-        Ok(slot) => {
-            slot.send(Arc::clone(item));
-            Offer::Accepted
+/// A dropped mailbox takes no more offers; its worker delivers what it
+/// holds and ends.
+impl Drop for Mailbox {
+    fn drop(&mut self) {
+        if let Some(lane) = self.lane.get() {
+            lane.close();
         }
-        Err(mpsc::error::TrySendError::Full(())) => Offer::Full,
-        Err(mpsc::error::TrySendError::Closed(())) => Offer::Closed,
     }
 }

@@ -61,30 +61,34 @@ impl<P: Plugin> Handler for P {
     }
 
     fn is_ready(&self) -> bool {
-        self.mailbox().is_ready()
+        Plugin::mailbox(self).is_ready()
     }
 
     fn push(&self, receipt: &Arc<Receipt>) -> Offer {
-        self.mailbox().offer_receipt(receipt)
+        Plugin::mailbox(self).offer_receipt(receipt)
     }
 
     fn channel(&self, req: &Arc<ChannelReq>) -> Offer {
-        self.mailbox().offer_channel(req)
+        Plugin::mailbox(self).offer_channel(req)
     }
 
     fn push_if_ready(&self, receipt: &Arc<Receipt>) -> Option<Offer> {
-        self.mailbox().offer_receipt_if_ready(receipt)
+        Plugin::mailbox(self).offer_receipt_if_ready(receipt)
     }
 
     fn channel_if_ready(&self, req: &Arc<ChannelReq>) -> Option<Offer> {
-        self.mailbox().offer_channel_if_ready(req)
+        Plugin::mailbox(self).offer_channel_if_ready(req)
+    }
+
+    fn as_mailbox(&self) -> Option<&Mailbox> {
+        Some(Plugin::mailbox(self))
     }
 
     async fn stop(&self, grace: Duration) {
-        self.mailbox().stop(grace).await;
+        Plugin::mailbox(self).stop(grace).await;
     }
 
     fn counters(&self) -> Counters {
-        self.mailbox().counters()
+        Plugin::mailbox(self).counters()
     }
 }

@@ -1,6 +1,12 @@
 //! [`Registry`]: handlers by name, initialised from Tinode's `push` config
 //! array, fanning every receipt out to the ready ones without waiting.
 //!
+//! Handlers built on a [`Mailbox`](crate::Mailbox) (every
+//! [`Plugin`](crate::Plugin)) keep their queues in the registry's hub, so a
+//! push offers the receipt to all of them under one lock, one short
+//! critical section per receipt rather than one synchronised send per
+//! handler; other handlers get `push_if_ready` calls.
+//!
 //! Differences from Tinode, on purpose: registering a duplicate name is an
 //! error, not a panic; an unknown name in the config is skipped with a
 //! warning, not silently; a failed `init` stops the handlers it already
@@ -14,6 +20,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::hub::Hub;
 use crate::{ChannelReq, Counters, Handler, Offer, Receipt, RegistryError};
 
 /// One element of the config array: `{"name": …, "config": …}`.
@@ -68,15 +75,26 @@ pub struct HandlerConfig {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Default)]
 pub struct Registry {
     handlers: Vec<(String, Arc<dyn Handler>)>,
+    /// The queues of the handlers that joined it (their mailboxes').
+    hub: Arc<Hub>,
+    /// How many handlers joined the hub.
+    joined: usize,
+    /// The handlers that did not, offered one by one.
+    direct: Vec<Arc<dyn Handler>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
-        Self::default()
+        Self { handlers: Vec::new(), hub: Hub::new(), joined: 0, direct: Vec::new() }
     }
 
     /// Adds a handler under `name`. Names are unique and not empty.
@@ -86,6 +104,12 @@ impl Registry {
         }
         if self.handler(name).is_some() {
             return Err(RegistryError::DuplicateName(name.to_owned()));
+        }
+        // A mailbox already placed elsewhere (started, or in another
+        // registry) keeps its queues there and is offered one by one.
+        match handler.as_mailbox().is_some_and(|mailbox| mailbox.join(&self.hub)) {
+            true => self.joined += 1,
+            false => self.direct.push(Arc::clone(&handler)),
         }
         self.handlers.push((name.to_owned(), handler));
         Ok(())
@@ -137,19 +161,26 @@ impl Registry {
     /// returns how many accepted it (the others dropped and counted it).
     pub fn push(&self, receipt: impl Into<Arc<Receipt>>) -> usize {
         let receipt = receipt.into();
-        self.offered(|h| h.push_if_ready(&receipt))
+        self.offered(&receipt, |h| h.push_if_ready(&receipt))
     }
 
     /// Offers one shared channel request to every ready handler without
     /// waiting; returns how many accepted it.
     pub fn channel_sub(&self, req: impl Into<Arc<ChannelReq>>) -> usize {
         let req = req.into();
-        self.offered(|h| h.channel_if_ready(&req))
+        self.offered(&req, |h| h.channel_if_ready(&req))
     }
 
-    /// Makes `offer` to every handler; counts the ready ones that accepted.
-    fn offered(&self, offer: impl Fn(&dyn Handler) -> Option<Offer>) -> usize {
-        self.handlers.iter().filter(|(_, h)| offer(&**h).is_some_and(Offer::is_accepted)).count()
+    /// Offers `item` to the hub's running lanes under one lock, and with
+    /// `offer` to every other handler; counts the acceptances.
+    #[inline]
+    fn offered<T: crate::hub::Item>(
+        &self,
+        item: &Arc<T>,
+        offer: impl Fn(&dyn Handler) -> Option<Offer>,
+    ) -> usize {
+        let joined = if self.joined > 0 { self.hub.offer_running(item) } else { 0 };
+        joined + self.direct.iter().filter(|h| offer(&***h).is_some_and(Offer::is_accepted)).count()
     }
 
     /// Stops every handler at once, each draining its queue for at most

@@ -266,3 +266,69 @@ async fn stop_abandons_what_it_cannot_deliver_within_grace() {
     assert_eq!((slow.delivered, slow.abandoned), (2, 2), "two of four fit in the grace: {slow:?}");
     assert_eq!(handlers[1].counters().delivered, 4);
 }
+
+#[tokio::test]
+async fn a_handler_in_two_registries_is_served_by_both() {
+    let (first, handlers) = started(&[("a", ON), ("b", ON)]).await;
+    // "a" keeps its queues in the first registry's hub; the second offers
+    // to it one by one, and both see the same counters.
+    let mut second = Registry::new();
+    second.register("a", Arc::clone(&handlers[0]) as Arc<dyn Handler>).expect("registers");
+    assert_eq!(first.push(sample_receipt(1)), 2);
+    assert_eq!(second.push(sample_receipt(2)), 1);
+    wait_until("a delivers both", || handlers[0].counters().delivered == 2).await;
+    second.stop(GRACE).await;
+    assert_eq!(first.push(sample_receipt(3)), 1, "a is stopped for everybody");
+    first.stop(GRACE).await;
+    let seqs: Vec<u64> = handlers[0].receipts().iter().map(|r| r.payload.seq).collect();
+    assert_eq!(seqs, [1, 2]);
+    assert_eq!(handlers[1].counters().delivered, 2);
+}
+
+/// A handler with queueing of its own (no mailbox): counts offers only.
+#[derive(Default)]
+struct OwnQueue {
+    offers: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl Handler for OwnQueue {
+    async fn init(&self, _: &serde_json::Value) -> Result<bool, HandlerError> {
+        Ok(true)
+    }
+    fn is_ready(&self) -> bool {
+        true
+    }
+    fn push(&self, _: &Arc<push_core::Receipt>) -> push_core::Offer {
+        self.offers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        push_core::Offer::Accepted
+    }
+    fn channel(&self, _: &Arc<ChannelReq>) -> push_core::Offer {
+        push_core::Offer::Full
+    }
+    async fn stop(&self, _: Duration) {}
+    fn counters(&self) -> Counters {
+        let accepted = self.offers.load(std::sync::atomic::Ordering::SeqCst);
+        Counters { accepted, delivered: accepted, ..Counters::default() }
+    }
+}
+
+#[tokio::test]
+async fn handlers_with_their_own_queues_mix_with_mailbox_handlers() {
+    let mut registry = Registry::new();
+    let own = Arc::new(OwnQueue::default());
+    let mailbox = TestHandler::new("m");
+    registry.register("own", Arc::clone(&own) as Arc<dyn Handler>).expect("registers");
+    registry.register("m", Arc::clone(&mailbox) as Arc<dyn Handler>).expect("registers");
+    let enabled = registry
+        .init(r#"[{"name":"own","config":{}},{"name":"m","config":{"enabled":true}}]"#)
+        .await
+        .expect("valid");
+    assert_eq!(enabled, ["own", "m"]);
+    assert_eq!(registry.push(sample_receipt(1)), 2);
+    let req = ChannelReq::new("usrA", ChannelTarget::Channel("chnX".into()), false).expect("valid");
+    assert_eq!(registry.channel_sub(req), 1, "own refuses channel requests");
+    registry.stop(GRACE).await;
+    assert_eq!(registry.counters()[0].1.accepted, 1);
+    assert_eq!(mailbox.counters(), Counters { accepted: 2, delivered: 2, ..Counters::default() });
+}
