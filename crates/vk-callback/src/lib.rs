@@ -38,6 +38,7 @@
 mod api;
 mod builder;
 mod callback;
+mod connection;
 mod context;
 mod dedup;
 mod dispatch;

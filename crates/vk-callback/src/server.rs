@@ -4,19 +4,21 @@
 //!
 //! Shutdown stops accepting, lets in-flight requests finish (idle keep-alive
 //! connections are closed), then waits for background handlers, all within
-//! the builder's `shutdown_timeout`.
+//! the builder's `shutdown_timeout`. Each connection is driven by
+//! [`crate::connection`], which keeps the header-read deadline and the
+//! shutdown signal at a fixed cost per connection.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tracing::{debug, info, warn};
 
 use crate::callback::Callback;
+use crate::connection::{self, Shutdown};
 use crate::error::ServeError;
 
 /// A bound server. Run it with [`Server::run_until`].
@@ -52,9 +54,11 @@ impl Server {
     /// Serves until `shutdown` completes, then shuts down gracefully.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         let limits = self.callback.inner.limits;
+        // The header-read timeout is the connection driver's, not hyper's.
         let mut builder = http1::Builder::new();
-        builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-        let graceful = GracefulShutdown::new();
+        builder.header_read_timeout(None);
+        let builder = Arc::new(builder);
+        let graceful = Shutdown::new();
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
@@ -70,10 +74,10 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let conn = builder.serve_connection(TokioIo::new(stream), self.callback.clone());
-            let conn = graceful.watch(conn);
+            let (callback, builder, graceful) =
+                (self.callback.clone(), builder.clone(), graceful.clone());
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
+                if let Err(e) = connection::serve(stream, callback, &builder, graceful).await {
                     debug!(%peer, error = %e, "connection ended with an error");
                 }
             });
@@ -81,7 +85,8 @@ impl Server {
         drop(self.listener);
         info!("shutting down");
         let finish = async {
-            graceful.shutdown().await;
+            graceful.start();
+            graceful.finished().await;
             self.callback.drain_background().await;
         };
         if tokio::time::timeout(limits.shutdown_timeout, finish).await.is_err() {

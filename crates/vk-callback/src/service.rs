@@ -39,7 +39,10 @@ impl Callback {
     /// [`Callback::handle`] on an owned handle: a `'static` future holding
     /// the request once. The service boxes it per request, so its size
     /// matters (kept under glibc's small-allocation limit).
-    fn answer_request<B>(self, request: Request<B>) -> impl Future<Output = CallbackResponse>
+    pub(crate) fn answer_request<B>(
+        self,
+        request: Request<B>,
+    ) -> impl Future<Output = CallbackResponse>
     where
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,

@@ -215,6 +215,77 @@ async fn any_path_and_method_reach_the_endpoint() {
     server.stop().await;
 }
 
+/// Sends one request on a kept-alive connection and reads its answer.
+async fn exchange(stream: &mut TcpStream, body: &str) -> String {
+    let head = format!("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n", body.len());
+    stream.write_all(format!("{head}{body}").as_bytes()).await.expect("request sent");
+    let mut answer = Vec::new();
+    let mut buf = [0; 1024];
+    while !answer.ends_with(b"\r\n\r\nok") {
+        let n = stream.read(&mut buf).await.expect("answer read");
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(answer).expect("an ascii answer")
+}
+
+#[tokio::test]
+async fn the_header_deadline_restarts_after_each_answer_and_closes_idle_connections() {
+    let callback = Callback::builder().header_read_timeout(Duration::from_millis(300)).build();
+    let server = TestServer::start(callback).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    // Eight requests 100 ms apart: 800 ms in all, never 300 ms without a head.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let answer = exchange(&mut stream, r#"{"type":"x"}"#).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    }
+    // Idle after an answer: closed once the deadline passes.
+    let started = tokio::time::Instant::now();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest));
+    read.await.expect("the idle connection is closed").ok();
+    assert!(rest.is_empty());
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_handler_slower_than_the_header_timeout_is_answered() {
+    let callback = Callback::builder()
+        .header_read_timeout(Duration::from_millis(100))
+        .message_new(|_, _| tokio::time::sleep(Duration::from_millis(400)))
+        .build();
+    let server = TestServer::start(callback).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let body = serde_json::to_string(&envelope("message_new", "g1", "", json!({}))).unwrap();
+    let answer = exchange(&mut stream, &body).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    // The same connection still takes a request right away.
+    let answer = exchange(&mut stream, r#"{"type":"x"}"#).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_kept_alive_connections_at_once() {
+    let server = TestServer::start(Callback::builder().build()).await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        exchange(&mut stream, r#"{"type":"x"}"#).await;
+        idle.push(stream);
+    }
+    let stopping = tokio::time::timeout(Duration::from_secs(5), server.stop());
+    stopping.await.expect("shutdown does not wait for idle connections");
+    for mut stream in idle {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest));
+        read.await.expect("idle connections are closed").ok();
+        assert!(rest.is_empty());
+    }
+}
+
 #[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_requests() {
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
