@@ -29,8 +29,8 @@ use tokio::sync::oneshot;
 use vk_callback::{Callback, Server};
 
 const CONNECTIONS: usize = 32;
-const ROUNDS: usize = 5;
-const ROUND: Duration = Duration::from_secs(2);
+const ROUNDS: usize = 15;
+const ROUND: Duration = Duration::from_secs(1);
 const WARMUP: Duration = Duration::from_secs(1);
 const SECRET: &str = "aQ3f9Kx2Lm8Pz4Rt7Vw1Yb6N";
 
@@ -115,21 +115,37 @@ where
     Running { addr, tid, stop: stop_tx, thread }
 }
 
-async fn ours(listener: TcpListener, stop: oneshot::Receiver<()>) {
+/// The server under test: secret, confirmation, dedup (default), one
+/// `message_new` handler that reads the message.
+fn callback() -> Callback {
     static HANDLED: AtomicUsize = AtomicUsize::new(0);
-    let callback = Callback::builder()
+    Callback::builder()
         .secret(SECRET)
         .confirmation("3e4b2c1a")
         .message_new(|ctx, new| async move {
             let work = new.message.text.len() + usize::from(ctx.retry_counter() == 0);
             HANDLED.fetch_add(work, Ordering::Relaxed);
         })
-        .build();
-    Server::from_listener(listener, callback)
+        .build()
+}
+
+async fn ours(listener: TcpListener, stop: oneshot::Receiver<()>) {
+    Server::from_listener(listener, callback())
         .run_until(async move {
             let _ = stop.await;
         })
         .await;
+}
+
+/// The bare server's whole answer to one request body: parse it into a
+/// `serde_json::Value`, answer `ok` (or 400).
+async fn bare_answer<B: hyper::body::Body>(request: Request<B>) -> Response<Full<Bytes>> {
+    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let text = match serde_json::from_slice::<Value>(&body) {
+        Ok(_) => "ok",
+        Err(_) => "Bad Request\n",
+    };
+    Response::new(Full::new(Bytes::from_static(text.as_bytes())))
 }
 
 async fn bare(listener: TcpListener, mut stop: oneshot::Receiver<()>) {
@@ -143,13 +159,7 @@ async fn bare(listener: TcpListener, mut stop: oneshot::Receiver<()>) {
         };
         let _ = stream.set_nodelay(true);
         let service = service_fn(|request: Request<Incoming>| async move {
-            let body =
-                request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-            let text = match serde_json::from_slice::<Value>(&body) {
-                Ok(_) => "ok",
-                Err(_) => "Bad Request\n",
-            };
-            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(text.as_bytes()))))
+            Ok::<_, Infallible>(bare_answer(request).await)
         });
         tokio::spawn(
             hyper::server::conn::http1::Builder::new()
@@ -211,6 +221,53 @@ async fn drive(
     (all.len() as f64 / elapsed, pick(0.5), pick(0.99))
 }
 
+/// Timed batches per side in the in-process comparison (after one warm-up
+/// batch each), and requests per batch.
+const SETS: usize = 101;
+const BATCH: usize = 1_000;
+
+/// The request handling alone, without sockets or hyper's connection code:
+/// nanoseconds per request of `Callback::handle` and of the bare server's
+/// `bare_answer`, on fresh bodies (new `event_id`s) built before each timed
+/// batch. Sides alternate batch by batch; medians over `SETS` batches.
+fn in_process(template: &Template, ids: &AtomicU64) -> (f64, f64) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        panic!("no runtime");
+    };
+    let callback = callback();
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    rt.block_on(async {
+        for set in 0..=SETS {
+            for (side, times) in times.iter_mut().enumerate() {
+                let requests: Vec<_> = (0..BATCH)
+                    .filter_map(|_| {
+                        let body = template.body(ids.fetch_add(1, Ordering::Relaxed));
+                        Request::post("/")
+                            .header(hyper::header::CONTENT_LENGTH, body.len())
+                            .body(Full::new(body))
+                            .ok()
+                    })
+                    .collect();
+                let start = Instant::now();
+                for request in requests {
+                    let response = if side == 0 {
+                        callback.handle(request).await
+                    } else {
+                        bare_answer(request).await
+                    };
+                    assert_eq!(response.status(), 200, "the request must be answered ok");
+                    std::hint::black_box(response);
+                }
+                if set > 0 {
+                    times.push(start.elapsed().as_secs_f64() * 1e9 / BATCH as f64);
+                }
+            }
+        }
+    });
+    let [ours, bare] = times;
+    (median(ours), median(bare))
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -222,28 +279,41 @@ fn median(mut xs: Vec<f64>) -> f64 {
 /// the client, the same work for both servers.
 type Sample = (f64, f64, f64, f64, f64);
 
+/// CPU time a server thread has used: the total in nanoseconds from
+/// `schedstat` (precise) and the user part from `stat` (10 ms ticks).
+fn cpu_now(server: &Running) -> Option<(f64, f64)> {
+    let tid = server.tid.as_deref()?;
+    let sched = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    let total: f64 = sched.split_whitespace().next()?.parse().ok()?;
+    let (user, _) = thread_cpu(Some(tid))?;
+    Some((total / 1e3, user.as_secs_f64() * 1e6))
+}
+
 async fn round(
     server: &Running,
     template: &Arc<Template>,
     ids: &Arc<AtomicU64>,
     length: Duration,
 ) -> Sample {
-    let cpu_before = thread_cpu(server.tid.as_deref());
+    let before = cpu_now(server);
     let (rps, p50, p99) = drive(server.addr, template.clone(), ids.clone(), length).await;
     let requests = rps * length.as_secs_f64();
-    let (cpu, user) = match (cpu_before, thread_cpu(server.tid.as_deref())) {
-        (Some((u0, s0)), Some((u1, s1))) => {
-            let user = (u1 - u0).as_secs_f64() * 1e6 / requests;
-            (user + (s1 - s0).as_secs_f64() * 1e6 / requests, user)
-        }
+    let (cpu, user) = match (before, cpu_now(server)) {
+        (Some((t0, u0)), Some((t1, u1))) => ((t1 - t0) / requests, (u1 - u0) / requests),
         _ => (f64::NAN, f64::NAN),
     };
     (rps, p50, p99, cpu, user)
 }
 
+const NAMES: [&str; 2] = ["vk-callback", "bare hyper"];
+
 fn main() {
     let template = Arc::new(Template::new());
     let ids = Arc::new(AtomicU64::new(0));
+    let (alone_ours, alone_bare) = in_process(&template, &ids);
+    println!(
+        "in process: Callback::handle {alone_ours:.0} ns/req, bare answer {alone_bare:.0} ns/req"
+    );
     let servers = [spawn_server(ours), spawn_server(bare)];
     let Ok(client) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         panic!("no runtime");
@@ -254,12 +324,15 @@ fn main() {
             round(server, &template, &ids, WARMUP).await;
         }
         for n in 0..ROUNDS {
-            for (index, server) in servers.iter().enumerate() {
-                let sample = round(server, &template, &ids, ROUND).await;
+            // Alternate which server goes first, so a drift in the
+            // machine's load falls on both alike.
+            let order = if n % 2 == 0 { [0, 1] } else { [1, 0] };
+            for index in order {
+                let sample = round(&servers[index], &template, &ids, ROUND).await;
                 println!(
-                    "round {} {:<11} {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms  server cpu {:.1} µs/req ({:.1} user)",
+                    "round {:>2} {:<11} {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms  server cpu {:.1} µs/req ({:.1} user)",
                     n + 1,
-                    ["vk-callback", "bare hyper"][index],
+                    NAMES[index],
                     sample.0,
                     sample.1,
                     sample.2,
@@ -275,25 +348,38 @@ fn main() {
         let _ = server.thread.join();
     }
 
+    // Ratios are medians of the rounds' paired ratios (each round's two
+    // measurements ran back to back); the values are medians over rounds.
     let column = |i: usize, f: fn(&Sample) -> f64| median(samples[i].iter().map(f).collect());
+    let paired = |f: fn(&Sample) -> f64| {
+        median(samples[0].iter().zip(&samples[1]).map(|(a, b)| f(a) / f(b)).collect())
+    };
+    let network =
+        |name, unit, f: fn(&Sample) -> f64| (name, unit, column(0, f), column(1, f), paired(f));
     let records = [
-        ("message_new requests per second", "req/s", column(0, |s| s.0), column(1, |s| s.0)),
-        ("message_new p50 latency", "ms", column(0, |s| s.1), column(1, |s| s.1)),
-        ("message_new p99 latency", "ms", column(0, |s| s.2), column(1, |s| s.2)),
-        ("message_new server cpu per request", "us", column(0, |s| s.3), column(1, |s| s.3)),
-        ("message_new server user cpu per request", "us", column(0, |s| s.4), column(1, |s| s.4)),
+        network("message_new requests per second", "req/s", |s| s.0),
+        network("message_new p50 latency", "ms", |s| s.1),
+        network("message_new p99 latency", "ms", |s| s.2),
+        network("message_new server cpu per request", "us", |s| s.3),
+        network("message_new server user cpu per request", "us", |s| s.4),
+        (
+            "message_new handling alone, in process",
+            "ns",
+            alone_ours,
+            alone_bare,
+            alone_ours / alone_bare,
+        ),
     ];
     println!();
     println!(
         "{:<40} {:>12} {:>12} {:>8}",
-        format!("vk ({CONNECTIONS} connections, median of {ROUNDS})"),
-        "vk-callback",
-        "bare hyper",
+        format!("vk ({CONNECTIONS} connections, medians of {ROUNDS})"),
+        NAMES[0],
+        NAMES[1],
         "ratio"
     );
     let mut json_records = Vec::new();
-    for (name, unit, ours, baseline) in records {
-        let ratio = ours / baseline;
+    for (name, unit, ours, baseline, ratio) in records {
         println!("{name:<40} {ours:>12.2} {baseline:>12.2} {ratio:>8.3}  {unit}");
         json_records.push(
             json!({"name": name, "unit": unit, "ours": ours, "baseline": baseline, "ratio": ratio}),

@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 
 use crate::callback::{Callback, Inner, Mode};
 use crate::context::Context;
-use crate::dedup::{DedupStore, MemoryDedup};
+use crate::dedup::{Dedup, DedupStore, MemoryDedup};
 use crate::envelope::Envelope;
 use crate::events::{self, Event, EventType, with_events};
 use crate::handlers::{self, Handlers};
@@ -29,7 +29,7 @@ pub struct CallbackBuilder {
     handlers: Handlers,
     policy: DecodePolicy,
     background: Option<usize>,
-    dedup: Option<Arc<dyn DedupStore>>,
+    dedup: Option<Dedup>,
     limits: Limits,
 }
 
@@ -40,7 +40,7 @@ impl Default for CallbackBuilder {
             handlers: Handlers::default(),
             policy: DecodePolicy::default(),
             background: None,
-            dedup: Some(Arc::new(MemoryDedup::default())),
+            dedup: Some(Dedup::Memory(MemoryDedup::default())),
             limits: Limits::default(),
         }
     }
@@ -95,7 +95,7 @@ impl CallbackBuilder {
 
     /// The store deduplicating redeliveries (default: [`MemoryDedup::default`]).
     pub fn dedup(mut self, store: impl DedupStore) -> Self {
-        self.dedup = Some(Arc::new(store));
+        self.dedup = Some(Dedup::new(store));
         self
     }
 

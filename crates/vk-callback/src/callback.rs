@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::builder::CallbackBuilder;
-use crate::dedup::DedupStore;
+use crate::dedup::Dedup;
 use crate::handlers::Handlers;
 use crate::keys::Keys;
 use crate::policy::{DecodePolicy, Limits};
@@ -26,7 +26,7 @@ pub(crate) struct Inner {
     pub(crate) handlers: Handlers,
     pub(crate) policy: DecodePolicy,
     pub(crate) mode: Mode,
-    pub(crate) dedup: Option<Arc<dyn DedupStore>>,
+    pub(crate) dedup: Option<Dedup>,
     pub(crate) limits: Limits,
 }
 

@@ -10,10 +10,11 @@
 //! or panic, the id is released so the redelivery runs them again. [`MemoryDedup`] is the default store;
 //! implement [`DedupStore`] to share ids between replicas (Redis, SQL...).
 
+use std::any::Any;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
-use std::sync::{Mutex, PoisonError};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -56,77 +57,75 @@ pub trait DedupStore: Send + Sync + 'static {
 /// An in-memory store bounded by entry count and age. The oldest entries are
 /// dropped first when it is full. Time is `tokio::time`, so tests can pause it.
 ///
-/// Event ids are kept as 128-bit keyed fingerprints (two SipHash-1-3 with
-/// per-process random keys), not strings: entries are small and allocation
-/// free. Two different ids of one group collide with probability about
-/// 2^-128 per pair.
+/// Event ids are kept as 128-bit keyed fingerprints of `(group_id, event_id)`
+/// (two SipHash-1-3 with per-process random keys), not strings: an entry is
+/// 24 bytes in the map plus 32 in the claim queue, and allocation free. Two
+/// different keys collide with probability about 2^-128 per pair. The
+/// server calls it directly, not through [`DedupStore`]'s boxed futures, and
+/// fingerprints each delivery once to claim, finish or release it.
 #[derive(Debug)]
 pub struct MemoryDedup {
     capacity: usize,
-    ttl: Duration,
+    /// The time to live in nanoseconds (saturated).
+    ttl: u64,
     hashers: [RandomState; 2],
+    /// Claim times are nanoseconds since this instant.
+    epoch: Instant,
     state: Mutex<State>,
 }
 
-/// A group id and the fingerprint of an event id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Fingerprint {
-    group_id: i64,
-    id: u128,
+/// The keyed 128-bit fingerprint of a `(group_id, event_id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fingerprint(u64, u64);
+
+impl Hash for Fingerprint {
+    /// Its first word is already uniformly random and enough to spread
+    /// the map's buckets.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0);
+    }
 }
 
-/// The fingerprint is already uniformly random: hash it by mixing its words.
+/// Passes a fingerprint word through (see [`Fingerprint`]'s `Hash`).
 #[derive(Default)]
-struct MixHasher(u64);
+struct WordHasher(u64);
 
-impl Hasher for MixHasher {
+impl Hasher for WordHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.write_u64(u64::from(b));
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         }
     }
 
     fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-
-    fn write_i64(&mut self, word: i64) {
-        self.write_u64(u64::from_ne_bytes(word.to_ne_bytes()));
-    }
-
-    fn write_u128(&mut self, word: u128) {
-        // Truncation is the point: the two halves are mixed in turn.
-        self.write_u64(word as u64);
-        self.write_u64((word >> 64) as u64);
+        self.0 = word;
     }
 }
 
 #[derive(Debug, Default)]
 struct State {
-    live: HashMap<Fingerprint, Live, BuildHasherDefault<MixHasher>>,
-    /// Claims in time order; entries whose claim no longer matches `live`
+    /// Live fingerprints and their claim: `serial << 1 | done`.
+    live: HashMap<Fingerprint, u64, BuildHasherDefault<WordHasher>>,
+    /// Claims in time order; entries whose serial no longer matches `live`
     /// (released or claimed again) are stale and skipped.
-    order: VecDeque<(Fingerprint, Claim)>,
+    order: VecDeque<Queued>,
     next: u64,
 }
 
-/// A live id: its claim, and whether its handlers finished.
+/// One claim in the queue.
 #[derive(Debug, Clone, Copy)]
-struct Live {
-    claim: Claim,
-    done: bool,
-}
-
-/// When a key was claimed, and a serial number telling claims apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Claim {
-    at: Instant,
+struct Queued {
+    key: Fingerprint,
+    /// Nanoseconds since the store's epoch.
+    at: u64,
     serial: u64,
 }
+
+const DONE: u64 = 1;
 
 impl MemoryDedup {
     /// Default capacity: 65 536 ids.
@@ -138,17 +137,16 @@ impl MemoryDedup {
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         Self {
             capacity: capacity.max(1),
-            ttl,
+            ttl: u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX),
             hashers: [RandomState::new(), RandomState::new()],
+            epoch: Instant::now(),
             state: Mutex::default(),
         }
     }
 
-    fn fingerprint(&self, key: &EventKey) -> Fingerprint {
+    pub(crate) fn fingerprint(&self, group_id: i64, event_id: &str) -> Fingerprint {
         let [a, b] = &self.hashers;
-        let id =
-            u128::from(a.hash_one(&key.event_id)) << 64 | u128::from(b.hash_one(&key.event_id));
-        Fingerprint { group_id: key.group_id, id }
+        Fingerprint(a.hash_one((group_id, event_id)), b.hash_one((group_id, event_id)))
     }
 
     /// How many ids are live.
@@ -164,6 +162,38 @@ impl MemoryDedup {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    pub(crate) fn claim_now(&self, key: Fingerprint) -> Claimed {
+        let now = u64::try_from(Instant::now().saturating_duration_since(self.epoch).as_nanos())
+            .unwrap_or(u64::MAX);
+        let mut state = self.lock();
+        while state.order.front().is_some_and(|c| now - c.at.min(now) >= self.ttl) {
+            state.pop_front();
+        }
+        let serial = state.next;
+        // One probe for the lookup and the insert.
+        match state.live.entry(key) {
+            Entry::Occupied(live) if live.get() & DONE != 0 => return Claimed::Done,
+            Entry::Occupied(_) => return Claimed::InFlight,
+            Entry::Vacant(slot) => slot.insert(serial << 1),
+        };
+        state.next += 1;
+        state.order.push_back(Queued { key, at: now, serial });
+        while state.live.len() > self.capacity || state.order.len() > 2 * self.capacity {
+            state.pop_front();
+        }
+        Claimed::New
+    }
+
+    pub(crate) fn finish_now(&self, key: Fingerprint) {
+        if let Some(live) = self.lock().live.get_mut(&key) {
+            *live |= DONE;
+        }
+    }
+
+    pub(crate) fn release_now(&self, key: Fingerprint) {
+        self.lock().live.remove(&key);
+    }
 }
 
 impl Default for MemoryDedup {
@@ -174,9 +204,9 @@ impl Default for MemoryDedup {
 
 impl State {
     fn pop_front(&mut self) {
-        if let Some((key, at)) = self.order.pop_front()
-            && let Entry::Occupied(live) = self.live.entry(key)
-            && live.get().claim == at
+        if let Some(claim) = self.order.pop_front()
+            && let Entry::Occupied(live) = self.live.entry(claim.key)
+            && live.get() >> 1 == claim.serial
         {
             live.remove();
         }
@@ -186,37 +216,72 @@ impl State {
 #[async_trait]
 impl DedupStore for MemoryDedup {
     async fn claim(&self, key: &EventKey) -> Claimed {
-        let key = self.fingerprint(key);
-        let now = Instant::now();
-        let mut state = self.lock();
-        while state.order.front().is_some_and(|(_, c)| now.duration_since(c.at) >= self.ttl) {
-            state.pop_front();
-        }
-        let claim = Claim { at: now, serial: state.next };
-        // One probe for the lookup and the insert.
-        match state.live.entry(key) {
-            Entry::Occupied(live) if live.get().done => return Claimed::Done,
-            Entry::Occupied(_) => return Claimed::InFlight,
-            Entry::Vacant(slot) => slot.insert(Live { claim, done: false }),
-        };
-        state.next += 1;
-        state.order.push_back((key, claim));
-        while state.live.len() > self.capacity || state.order.len() > 2 * self.capacity {
-            state.pop_front();
-        }
-        Claimed::New
+        self.claim_now(self.fingerprint(key.group_id, &key.event_id))
     }
 
     async fn finish(&self, key: &EventKey) {
-        let key = self.fingerprint(key);
-        if let Some(live) = self.lock().live.get_mut(&key) {
-            live.done = true;
-        }
+        self.finish_now(self.fingerprint(key.group_id, &key.event_id));
     }
 
     async fn release(&self, key: &EventKey) {
-        let key = self.fingerprint(key);
-        self.lock().live.remove(&key);
+        self.release_now(self.fingerprint(key.group_id, &key.event_id));
+    }
+}
+
+/// The server's dedup store: the in-memory one called directly (no boxed
+/// futures, one fingerprint per delivery), or any other through
+/// [`DedupStore`].
+pub(crate) enum Dedup {
+    Memory(MemoryDedup),
+    Store(Arc<dyn DedupStore>),
+}
+
+/// A claimed event, to finish or release later.
+pub(crate) enum Ticket {
+    Memory(Fingerprint),
+    Store(EventKey),
+}
+
+impl Dedup {
+    /// Wraps `store`, recognising a [`MemoryDedup`].
+    pub(crate) fn new<S: DedupStore>(store: S) -> Self {
+        let mut slot = Some(store);
+        let memory = (&mut slot as &mut dyn Any).downcast_mut::<Option<MemoryDedup>>();
+        match (memory.and_then(Option::take), slot) {
+            (Some(memory), _) => Self::Memory(memory),
+            (None, Some(store)) => Self::Store(Arc::new(store)),
+            // The slot is only emptied when it held a MemoryDedup.
+            (None, None) => Self::Memory(MemoryDedup::default()),
+        }
+    }
+
+    pub(crate) async fn claim(&self, group_id: i64, event_id: &str) -> (Claimed, Ticket) {
+        match self {
+            Self::Memory(memory) => {
+                let key = memory.fingerprint(group_id, event_id);
+                (memory.claim_now(key), Ticket::Memory(key))
+            }
+            Self::Store(store) => {
+                let key = EventKey { group_id, event_id: event_id.to_owned() };
+                (store.claim(&key).await, Ticket::Store(key))
+            }
+        }
+    }
+
+    pub(crate) async fn finish(&self, ticket: &Ticket) {
+        match (self, ticket) {
+            (Self::Memory(memory), Ticket::Memory(key)) => memory.finish_now(*key),
+            (Self::Store(store), Ticket::Store(key)) => store.finish(key).await,
+            _ => {}
+        }
+    }
+
+    pub(crate) async fn release(&self, ticket: &Ticket) {
+        match (self, ticket) {
+            (Self::Memory(memory), Ticket::Memory(key)) => memory.release_now(*key),
+            (Self::Store(store), Ticket::Store(key)) => store.release(key).await,
+            _ => {}
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use tracing::{Instrument, Span, debug, error, warn};
 
 use crate::callback::{Callback, Mode};
 use crate::context::{Context, Reply};
-use crate::dedup::{Claimed, EventKey};
+use crate::dedup::{Claimed, Ticket};
 use crate::envelope::Envelope;
 use crate::events::{Event, EventType};
 use crate::handlers::{BoxFuture, RawFn, TypedFn};
@@ -90,14 +90,12 @@ impl Callback {
         if raw.is_empty() && event.is_none() {
             return response::ok();
         }
-        let key = (!envelope.event_id().is_empty()).then(|| EventKey {
-            group_id: envelope.group_id(),
-            event_id: envelope.event_id().to_owned(),
-        });
         let sync = matches!(inner.mode, Mode::Sync);
-        if let (Some(store), Some(key)) = (&inner.dedup, &key) {
-            match store.claim(key).await {
-                Claimed::New => {}
+        let mut key = None;
+        if let (Some(store), false) = (&inner.dedup, envelope.event_id().is_empty()) {
+            let (claimed, ticket) = store.claim(envelope.group_id(), envelope.event_id()).await;
+            match claimed {
+                Claimed::New => key = Some(ticket),
                 Claimed::Done => {
                     debug!("duplicate delivery answered ok");
                     return response::ok();
@@ -177,7 +175,7 @@ impl Callback {
         }
     }
 
-    async fn answer(&self, reply: Reply, key: Option<EventKey>) -> CallbackResponse {
+    async fn answer(&self, reply: Reply, key: Option<Ticket>) -> CallbackResponse {
         match reply {
             Reply::Ok | Reply::Remove => {
                 if let (Some(store), Some(key)) = (&self.inner.dedup, &key) {
@@ -192,7 +190,7 @@ impl Callback {
         }
     }
 
-    async fn release(&self, key: Option<EventKey>) {
+    async fn release(&self, key: Option<Ticket>) {
         if let (Some(store), Some(key)) = (&self.inner.dedup, key) {
             store.release(&key).await;
         }

@@ -52,7 +52,7 @@ impl Envelope {
     pub(crate) fn parse_typed(
         body: &[u8],
         want: &dyn Fn(EventType) -> bool,
-    ) -> Result<(Self, Option<Event>), EnvelopeError> {
+    ) -> Result<(Self, Option<Box<Event>>), EnvelopeError> {
         let text = lossy(body);
         match fast::parse(&text, want) {
             Some(parsed) => Ok(parsed),

@@ -14,7 +14,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
-use hyper::header::CONTENT_LENGTH;
+use hyper::header::{CONTENT_LENGTH, HeaderName};
 use hyper::service::Service;
 use hyper::{Request, Response};
 use tracing::field::Empty;
@@ -24,6 +24,9 @@ use crate::callback::Callback;
 use crate::envelope::Envelope;
 use crate::events::EventType;
 use crate::response::{self, CallbackResponse};
+
+/// VK's redelivery counter.
+static RETRY_COUNTER: HeaderName = HeaderName::from_static("x-retry-counter");
 
 impl Callback {
     /// Answers one request. This is the whole server without the socket:
@@ -57,19 +60,25 @@ impl Callback {
         );
         // Only the two headers used and the body are kept, not the request.
         let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
-        let retry =
-            header("x-retry-counter").and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(0);
-        let declared = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+        let retry = header(&RETRY_COUNTER).and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(0);
+        let declared = header(&CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
         let body = request.into_body();
+        let fields = span.clone();
         async move {
-            let response = self.respond(body, declared, retry).await;
-            Span::current().record("status", response.status().as_u16());
+            let response = self.respond(body, declared, retry, &fields).await;
+            fields.record("status", response.status().as_u16());
             response
         }
         .instrument(span)
     }
 
-    async fn respond<B>(&self, body: B, declared: Option<u64>, retry: u32) -> CallbackResponse
+    async fn respond<B>(
+        &self,
+        body: B,
+        declared: Option<u64>,
+        retry: u32,
+        span: &Span,
+    ) -> CallbackResponse
     where
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -90,7 +99,6 @@ impl Callback {
                 return response::bad_request();
             }
         };
-        let span = Span::current();
         span.record("group_id", envelope.group_id());
         span.record("event_id", envelope.event_id());
         span.record("event_type", envelope.event_type());
@@ -103,7 +111,7 @@ impl Callback {
         if envelope.event_type() == "confirmation" {
             return response::text(keys.confirmation(envelope.group_id()));
         }
-        Box::pin(self.deliver(envelope, event.map(Box::new), retry)).await
+        Box::pin(self.deliver(envelope, event, retry)).await
     }
 
     async fn read_body<B>(&self, body: B, declared: Option<u64>) -> Result<Bytes, CallbackResponse>

@@ -3,14 +3,14 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use support::{TestServer, envelope};
 use tokio::sync::{Notify, mpsc};
-use vk_callback::{Callback, MemoryDedup, ReplyError};
+use vk_callback::{Callback, Claimed, DedupStore, EventKey, MemoryDedup, ReplyError};
 
 fn message(event_id: &str) -> serde_json::Value {
     envelope("message_new", event_id, "", json!({"message": {"text": event_id}}))
@@ -170,6 +170,61 @@ async fn a_custom_dedup_store_is_used() {
         server.post_json(&message(id)).await.is(200, "ok");
     }
     assert_eq!(count.load(Ordering::SeqCst), 3, "capacity 1 forgot `a`");
+    server.stop().await;
+}
+
+/// A store of another kind: records every call, delegates the work.
+struct Recording {
+    inner: MemoryDedup,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl Recording {
+    fn log(&self, call: &str, key: &EventKey) {
+        self.calls
+            .lock()
+            .expect("unpoisoned")
+            .push(format!("{call} {}:{}", key.group_id, key.event_id));
+    }
+}
+
+#[async_trait::async_trait]
+impl DedupStore for Recording {
+    async fn claim(&self, key: &EventKey) -> Claimed {
+        self.log("claim", key);
+        self.inner.claim(key).await
+    }
+
+    async fn finish(&self, key: &EventKey) {
+        self.log("finish", key);
+        self.inner.finish(key).await;
+    }
+
+    async fn release(&self, key: &EventKey) {
+        self.log("release", key);
+        self.inner.release(key).await;
+    }
+}
+
+#[tokio::test]
+async fn a_store_of_another_kind_gets_every_claim_finish_and_release() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let store = Recording { inner: MemoryDedup::default(), calls: calls.clone() };
+    let (callback, count) = counter_callback(Callback::builder().dedup(store));
+    let server = TestServer::start(callback).await;
+    server.post_json(&message("panic-once")).await.is(500, "Internal Server Error\n");
+    server.post_json(&message("panic-once")).await.is(200, "ok");
+    server.post_json(&message("panic-once")).await.is(200, "ok");
+    server.post_json(&message("")).await.is(200, "ok");
+    assert_eq!(count.load(Ordering::SeqCst), 3, "the duplicate did not run");
+    let expected = [
+        "claim 1:panic-once",
+        "release 1:panic-once",
+        "claim 1:panic-once",
+        "finish 1:panic-once",
+        "claim 1:panic-once",
+    ];
+    assert_eq!(*calls.lock().unwrap(), expected, "an event without an id is not claimed");
     server.stop().await;
 }
 

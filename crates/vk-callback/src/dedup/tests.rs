@@ -128,3 +128,17 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_server_side_calls_the_memory_store_directly_with_one_fingerprint() {
+    let dedup = Dedup::new(MemoryDedup::new(10, Duration::from_secs(60)));
+    let Dedup::Memory(memory) = &dedup else { panic!("a MemoryDedup is recognised") };
+    let (claimed, ticket) = dedup.claim(1, "e1").await;
+    assert_eq!(claimed, Claimed::New);
+    assert_eq!(memory.claim(&key(1)).await, Claimed::InFlight, "the trait sees the same id");
+    assert_eq!(dedup.claim(2, "e1").await.0, Claimed::New, "ids are per group");
+    dedup.finish(&ticket).await;
+    assert_eq!(memory.claim(&key(1)).await, Claimed::Done);
+    dedup.release(&ticket).await;
+    assert_eq!(dedup.claim(1, "e1").await.0, Claimed::New, "released");
+}

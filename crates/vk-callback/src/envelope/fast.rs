@@ -22,7 +22,7 @@ use crate::events::{Event, EventType};
 pub(crate) fn parse(
     text: &str,
     want: &dyn Fn(EventType) -> bool,
-) -> Option<(Envelope, Option<Event>)> {
+) -> Option<(Envelope, Option<Box<Event>>)> {
     let mut de = serde_json::Deserializer::from_str(text);
     let (envelope, event) = Seed { want }.deserialize(&mut de).ok()?;
     // A later duplicate `type` would disagree with the decoded object.
@@ -37,7 +37,7 @@ struct Seed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = (Envelope, Option<Event>);
+    type Value = (Envelope, Option<Box<Event>>);
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -45,7 +45,7 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
 }
 
 impl<'de> Visitor<'de> for Seed<'_> {
-    type Value = (Envelope, Option<Event>);
+    type Value = (Envelope, Option<Box<Event>>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a callback envelope")
@@ -91,7 +91,8 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 Field::Object => {
                     match EventType::from_name(&env.event_type).filter(|k| (self.want)(*k)) {
                         Some(kind) => {
-                            event = Some(map.next_value_seed(ObjectSeed(kind))?);
+                            // Boxed at once: the event is large and moves on.
+                            event = Some(Box::new(map.next_value_seed(ObjectSeed(kind))?));
                             env.object = None;
                         }
                         None => {
@@ -154,10 +155,14 @@ impl<'de> Deserialize<'de> for Key {
                     ("secret", Field::Secret),
                     ("object", Field::Object),
                 ];
+                // VK's exact names first, then the case-insensitive match.
+                if let Some(&(_, field)) = FIELDS.iter().find(|(name, _)| *name == key) {
+                    return Ok(Key::Field(field, true));
+                }
                 Ok(FIELDS
                     .iter()
                     .find(|(name, _)| name.eq_ignore_ascii_case(key))
-                    .map_or(Key::Other, |&(name, field)| Key::Field(field, name == key)))
+                    .map_or(Key::Other, |&(_, field)| Key::Field(field, false)))
             }
         }
         d.deserialize_str(KeyVisitor)

@@ -115,7 +115,7 @@ mod fast_path {
                     _ => None,
                 };
                 if event.is_some() {
-                    prop_assert_eq!(&event, &decoded);
+                    prop_assert_eq!(event.as_deref(), decoded.as_ref());
                     env.take_object();
                 }
                 prop_assert_eq!(fast_env, env);
@@ -152,7 +152,7 @@ mod fast_path {
             &want_all,
         )
         .unwrap();
-        let Some(Event::GroupJoin(join)) = event else { panic!("decoded in one pass") };
+        let Some(Event::GroupJoin(join)) = event.as_deref() else { panic!("decoded in one pass") };
         assert_eq!(join.user_id, 5);
     }
 
