@@ -11,13 +11,14 @@
 //! implement [`DedupStore`] to share ids between replicas (Redis, SQL...).
 
 use std::any::Any;
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use tokio::time::Instant;
 
 /// The identity of one event.
@@ -58,8 +59,9 @@ pub trait DedupStore: Send + Sync + 'static {
 /// dropped first when it is full. Time is `tokio::time`, so tests can pause it.
 ///
 /// Event ids are kept as 128-bit keyed fingerprints of `(group_id, event_id)`
-/// (two SipHash-1-3 with per-process random keys), not strings: an entry is
-/// 24 bytes in the map plus 32 in the claim queue, and allocation free. Two
+/// (two SipHash-1-3 with per-process random keys), not strings: an id costs
+/// 9 to 18 bytes in the table of live claims plus 32 in the claim queue, and
+/// no allocation. Two
 /// different keys collide with probability about 2^-128 per pair. The
 /// server calls it directly, not through [`DedupStore`]'s boxed futures, and
 /// fingerprints each delivery once to claim, finish or release it.
@@ -74,46 +76,25 @@ pub struct MemoryDedup {
     state: Mutex<State>,
 }
 
-/// The keyed 128-bit fingerprint of a `(group_id, event_id)`.
+/// The keyed 128-bit fingerprint of a `(group_id, event_id)`. Its first
+/// word, already uniformly random, is its hash in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Fingerprint(u64, u64);
 
-impl Hash for Fingerprint {
-    /// Its first word is already uniformly random and enough to spread
-    /// the map's buckets.
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0);
-    }
-}
-
-/// Passes a fingerprint word through (see [`Fingerprint`]'s `Hash`).
-#[derive(Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = word;
-    }
-}
-
+/// The live claims and their order.
+///
+/// Claims are queued in time order in `order`, the claim with serial number
+/// `s` at position `s - base`. The table holds the serial of each live claim
+/// and nothing else, so it stays small (a few bytes per id) and evicting the
+/// oldest claim finds its slot by comparing serials, without reading the
+/// queue. Queued claims whose serial is no longer in the table (released,
+/// or evicted) are stale and skipped.
 #[derive(Debug, Default)]
 struct State {
-    /// Live fingerprints and their claim: `serial << 1 | done`.
-    live: HashMap<Fingerprint, u64, BuildHasherDefault<WordHasher>>,
-    /// Claims in time order; entries whose serial no longer matches `live`
-    /// (released or claimed again) are stale and skipped.
+    live: HashTable<u64>,
     order: VecDeque<Queued>,
-    next: u64,
+    /// The serial of `order`'s front.
+    base: u64,
 }
 
 /// One claim in the queue.
@@ -122,10 +103,8 @@ struct Queued {
     key: Fingerprint,
     /// Nanoseconds since the store's epoch.
     at: u64,
-    serial: u64,
+    done: bool,
 }
-
-const DONE: u64 = 1;
 
 impl MemoryDedup {
     /// Default capacity: 65 536 ids.
@@ -170,15 +149,22 @@ impl MemoryDedup {
         while state.order.front().is_some_and(|c| now - c.at.min(now) >= self.ttl) {
             state.pop_front();
         }
-        let serial = state.next;
+        let State { live, order, base } = &mut *state;
+        let serial = *base + order.len() as u64;
+        let queued = |s: u64| position(s, *base).and_then(|i| order.get(i));
         // One probe for the lookup and the insert.
-        match state.live.entry(key) {
-            Entry::Occupied(live) if live.get() & DONE != 0 => return Claimed::Done,
+        match live.entry(
+            key.0,
+            |&s| queued(s).is_some_and(|q| q.key == key),
+            |&s| queued(s).map_or(0, |q| q.key.0),
+        ) {
+            Entry::Occupied(claim) if queued(*claim.get()).is_some_and(|q| q.done) => {
+                return Claimed::Done;
+            }
             Entry::Occupied(_) => return Claimed::InFlight,
-            Entry::Vacant(slot) => slot.insert(serial << 1),
+            Entry::Vacant(slot) => slot.insert(serial),
         };
-        state.next += 1;
-        state.order.push_back(Queued { key, at: now, serial });
+        order.push_back(Queued { key, at: now, done: false });
         while state.live.len() > self.capacity || state.order.len() > 2 * self.capacity {
             state.pop_front();
         }
@@ -186,13 +172,22 @@ impl MemoryDedup {
     }
 
     pub(crate) fn finish_now(&self, key: Fingerprint) {
-        if let Some(live) = self.lock().live.get_mut(&key) {
-            *live |= DONE;
+        let mut state = self.lock();
+        if let Some(index) = state.find(key)
+            && let Some(claim) = state.order.get_mut(index)
+        {
+            claim.done = true;
         }
     }
 
     pub(crate) fn release_now(&self, key: Fingerprint) {
-        self.lock().live.remove(&key);
+        let mut state = self.lock();
+        let State { live, order, base } = &mut *state;
+        let is_key =
+            |&s: &u64| position(s, *base).and_then(|i| order.get(i)).is_some_and(|q| q.key == key);
+        if let Ok(claim) = live.find_entry(key.0, is_key) {
+            claim.remove();
+        }
     }
 }
 
@@ -202,13 +197,28 @@ impl Default for MemoryDedup {
     }
 }
 
+/// The queue position of the claim with serial `serial`.
+fn position(serial: u64, base: u64) -> Option<usize> {
+    serial.checked_sub(base).and_then(|d| usize::try_from(d).ok())
+}
+
 impl State {
+    /// The queue position of `key`'s live claim.
+    fn find(&self, key: Fingerprint) -> Option<usize> {
+        let index = |s: u64| position(s, self.base);
+        let is_key =
+            |&s: &u64| index(s).and_then(|i| self.order.get(i)).is_some_and(|q| q.key == key);
+        self.live.find(key.0, is_key).and_then(|&s| index(s))
+    }
+
+    /// Drops the oldest queued claim, and its table entry if it is live.
     fn pop_front(&mut self) {
-        if let Some(claim) = self.order.pop_front()
-            && let Entry::Occupied(live) = self.live.entry(claim.key)
-            && live.get() >> 1 == claim.serial
-        {
-            live.remove();
+        if let Some(claim) = self.order.pop_front() {
+            let serial = self.base;
+            self.base += 1;
+            if let Ok(live) = self.live.find_entry(claim.key.0, |&s| s == serial) {
+                live.remove();
+            }
         }
     }
 }

@@ -95,7 +95,7 @@ impl Model {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed), failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn memory_dedup_matches_the_model(ops in proptest::collection::vec(op(), 1..120), capacity in 1usize..6) {
         let ttl = 30;
@@ -141,4 +141,38 @@ async fn the_server_side_calls_the_memory_store_directly_with_one_fingerprint() 
     assert_eq!(memory.claim(&key(1)).await, Claimed::Done);
     dedup.release(&ticket).await;
     assert_eq!(dedup.claim(1, "e1").await.0, Claimed::New, "released");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_large_store_keeps_exactly_the_newest_ids_across_table_growth() {
+    let capacity = 5_000;
+    let store = MemoryDedup::new(capacity, Duration::from_secs(60));
+    let id = |n: u32| EventKey { group_id: 7, event_id: format!("{n:040x}") };
+    // The same operations on a plain list of (id, done), oldest first.
+    let mut model: VecDeque<(u32, bool)> = VecDeque::new();
+    for n in 0..12_000 {
+        assert_eq!(store.claim(&id(n)).await, Claimed::New);
+        model.push_back((n, false));
+        if model.len() > capacity {
+            model.pop_front();
+        }
+        if n % 3 == 0 {
+            store.finish(&id(n)).await;
+            model.back_mut().unwrap().1 = true;
+        }
+        if n % 1_000 == 998 {
+            // A released id leaves a stale claim behind in the queue.
+            store.release(&id(n - 500)).await;
+            model.retain(|&(k, _)| k != n - 500);
+        }
+    }
+    assert_eq!(store.len(), model.len());
+    assert_eq!(model.len(), capacity, "later claims took the released places");
+    let oldest = model.front().unwrap().0;
+    for &(n, done) in model.iter().rev() {
+        let expected = if done { Claimed::Done } else { Claimed::InFlight };
+        assert_eq!(store.claim(&id(n)).await, expected, "id {n}");
+    }
+    let forgotten = store.claim(&id(oldest - 1)).await;
+    assert_eq!(forgotten, Claimed::New, "evicted or released before the oldest live one");
 }
