@@ -119,7 +119,13 @@ impl MemoryDedup {
             ttl: u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX),
             hashers: [RandomState::new(), RandomState::new()],
             epoch: Instant::now(),
-            state: Mutex::default(),
+            // Sized up front (up to the default capacity): no rehash pauses
+            // while the store fills.
+            state: Mutex::new(State {
+                live: HashTable::with_capacity(capacity.min(Self::DEFAULT_CAPACITY)),
+                order: VecDeque::with_capacity(capacity.min(Self::DEFAULT_CAPACITY)),
+                base: 0,
+            }),
         }
     }
 

@@ -42,6 +42,22 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
+    /// The job as one future running its calls in order. One typed handler
+    /// (the usual case) is run as it is, without a list.
+    fn work(mut self) -> BoxFuture {
+        if let (None, [only]) = (&self.envelope, self.typed)
+            && let Some(event) = self.event.take()
+        {
+            return only(self.ctx, *event);
+        }
+        let calls = self.calls();
+        Box::pin(async move {
+            for call in calls {
+                call.await;
+            }
+        })
+    }
+
     /// Every handler call of the job, in order.
     fn calls(self) -> Vec<BoxFuture> {
         let mut calls = Vec::with_capacity(self.raw.len() + self.typed.len());
@@ -130,26 +146,14 @@ impl Callback {
         let typed = if event.is_some() { typed } else { &[] };
         let job = Job { ctx: ctx.clone(), envelope, raw: &raw, typed, event };
         match &inner.mode {
-            Mode::Sync => {
-                let mut calls = job.calls();
-                // One handler (the usual case) is run as it is.
-                let work = match calls.pop() {
-                    Some(only) if calls.is_empty() => only,
-                    last => Box::pin(async move {
-                        for call in calls.into_iter().chain(last) {
-                            call.await;
-                        }
-                    }),
-                };
-                match crate::inline::run(work).await {
-                    Ok(()) => self.answer(ctx.reply(), key).await,
-                    Err(()) => {
-                        error!("handler panicked; answering 500");
-                        self.release(key).await;
-                        response::internal()
-                    }
+            Mode::Sync => match crate::inline::run(job.work()).await {
+                Ok(()) => self.answer(ctx.reply(), key).await,
+                Err(()) => {
+                    error!("handler panicked; answering 500");
+                    self.release(key).await;
+                    response::internal()
                 }
-            }
+            },
             Mode::Background { slots, .. } => {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     return response::internal();
