@@ -8,8 +8,9 @@
 
 use std::convert::Infallible;
 use std::error::Error as StdError;
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -124,8 +125,14 @@ impl Callback {
             warn!(declared, "body over the limit");
             return Err(response::too_large());
         }
-        let body = Limited::new(body, limits.max_body_bytes);
-        match tokio::time::timeout(limits.body_read_timeout, body.collect()).await {
+        let mut collect = pin!(Limited::new(body, limits.max_body_bytes).collect());
+        // A body that is already complete (the usual case: it came with the
+        // head) needs no timer; the deadline starts at the first wait.
+        let read = match poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await {
+            Poll::Ready(read) => Ok(read),
+            Poll::Pending => tokio::time::timeout(limits.body_read_timeout, collect).await,
+        };
+        match read {
             Ok(Ok(collected)) => Ok(collected.to_bytes()),
             Ok(Err(e)) if e.is::<LengthLimitError>() => {
                 warn!("body over the limit");
