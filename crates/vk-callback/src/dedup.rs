@@ -60,7 +60,7 @@ pub trait DedupStore: Send + Sync + 'static {
 ///
 /// Event ids are kept as 128-bit keyed fingerprints of `(group_id, event_id)`
 /// (two SipHash-1-3 with per-process random keys), not strings: an id costs
-/// 9 to 18 bytes in the table of live claims plus 32 in the claim queue, and
+/// 5 to 10 bytes in the table of live claims plus 32 in the claim queue, and
 /// no allocation. Two
 /// different keys collide with probability about 2^-128 per pair. The
 /// server calls it directly, not through [`DedupStore`]'s boxed futures, and
@@ -91,10 +91,11 @@ pub(crate) struct Fingerprint(u64, u64);
 /// or evicted) are stale and skipped.
 #[derive(Debug, Default)]
 struct State {
-    live: HashTable<u64>,
+    live: HashTable<u32>,
     order: VecDeque<Queued>,
-    /// The serial of `order`'s front.
-    base: u64,
+    /// The serial of `order`'s front. Serials are 32-bit and wrap: the
+    /// queue never holds 2^32 claims (see [`MemoryDedup::MAX_CAPACITY`]).
+    base: u32,
 }
 
 /// One claim in the queue.
@@ -112,10 +113,14 @@ impl MemoryDedup {
     /// Default time to live: one hour (VK's retries come within minutes).
     pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 
-    /// A store keeping at most `capacity` ids (at least 1) for `ttl` each.
+    /// The largest capacity: 2^30 ids (a larger one is lowered to it).
+    pub const MAX_CAPACITY: usize = 1 << 30;
+
+    /// A store keeping at most `capacity` ids (at least 1, at most
+    /// [`MemoryDedup::MAX_CAPACITY`]) for `ttl` each.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         Self {
-            capacity: capacity.max(1),
+            capacity: capacity.clamp(1, Self::MAX_CAPACITY),
             ttl: u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX),
             hashers: [RandomState::new(), RandomState::new()],
             epoch: Instant::now(),
@@ -156,8 +161,9 @@ impl MemoryDedup {
             state.pop_front();
         }
         let State { live, order, base } = &mut *state;
-        let serial = *base + order.len() as u64;
-        let queued = |s: u64| position(s, *base).and_then(|i| order.get(i));
+        // The queue is shorter than 2^31 (twice the capacity at most).
+        let serial = base.wrapping_add(order.len() as u32);
+        let queued = |s: u32| order.get(position(s, *base));
         // One probe for the lookup and the insert.
         match live.entry(
             key.0,
@@ -189,8 +195,7 @@ impl MemoryDedup {
     pub(crate) fn release_now(&self, key: Fingerprint) {
         let mut state = self.lock();
         let State { live, order, base } = &mut *state;
-        let is_key =
-            |&s: &u64| position(s, *base).and_then(|i| order.get(i)).is_some_and(|q| q.key == key);
+        let is_key = |&s: &u32| order.get(position(s, *base)).is_some_and(|q| q.key == key);
         if let Ok(claim) = live.find_entry(key.0, is_key) {
             claim.remove();
         }
@@ -204,24 +209,23 @@ impl Default for MemoryDedup {
 }
 
 /// The queue position of the claim with serial `serial`.
-fn position(serial: u64, base: u64) -> Option<usize> {
-    serial.checked_sub(base).and_then(|d| usize::try_from(d).ok())
+fn position(serial: u32, base: u32) -> usize {
+    serial.wrapping_sub(base) as usize
 }
 
 impl State {
     /// The queue position of `key`'s live claim.
     fn find(&self, key: Fingerprint) -> Option<usize> {
-        let index = |s: u64| position(s, self.base);
         let is_key =
-            |&s: &u64| index(s).and_then(|i| self.order.get(i)).is_some_and(|q| q.key == key);
-        self.live.find(key.0, is_key).and_then(|&s| index(s))
+            |&s: &u32| self.order.get(position(s, self.base)).is_some_and(|q| q.key == key);
+        self.live.find(key.0, is_key).map(|&s| position(s, self.base))
     }
 
     /// Drops the oldest queued claim, and its table entry if it is live.
     fn pop_front(&mut self) {
         if let Some(claim) = self.order.pop_front() {
             let serial = self.base;
-            self.base += 1;
+            self.base = self.base.wrapping_add(1);
             if let Ok(live) = self.live.find_entry(claim.key.0, |&s| s == serial) {
                 live.remove();
             }

@@ -176,3 +176,22 @@ async fn a_large_store_keeps_exactly_the_newest_ids_across_table_growth() {
     let forgotten = store.claim(&id(oldest - 1)).await;
     assert_eq!(forgotten, Claimed::New, "evicted or released before the oldest live one");
 }
+
+#[tokio::test(start_paused = true)]
+async fn serials_wrap_around_without_losing_claims() {
+    let store = MemoryDedup::new(5, Duration::from_secs(60));
+    store.lock().base = u32::MAX - 7;
+    for n in 0..20 {
+        assert_eq!(store.claim(&key(n)).await, Claimed::New);
+        store.finish(&key(n)).await;
+        if n == 17 {
+            store.release(&key(16)).await;
+        }
+    }
+    assert_eq!(store.len(), 5);
+    for n in [19, 18, 17, 15, 14] {
+        assert_eq!(store.claim(&key(n)).await, Claimed::Done, "id {n}");
+    }
+    assert_eq!(store.claim(&key(16)).await, Claimed::New, "released");
+    assert_eq!(store.claim(&key(14)).await, Claimed::New, "evicted by the claim of 16");
+}
