@@ -117,9 +117,16 @@ impl Clock {
     fn deadline(&self, timeout: Duration) -> Option<Instant> {
         match self.waiting_since.load(Ordering::Acquire) {
             Self::ANSWERING => None,
-            since => Some(self.epoch + Duration::from_nanos(since) + timeout),
+            since => Some(after(self.epoch + Duration::from_nanos(since), timeout)),
         }
     }
+}
+
+/// `at + delay`, or about 30 years after `at` for a delay too long to add
+/// (a header-read timeout of `Duration::MAX` means none).
+fn after(at: Instant, delay: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+    at.checked_add(delay.min(FAR)).unwrap_or(at)
 }
 
 /// The per-connection service: the callback, plus the head-wait stamps.
@@ -171,7 +178,7 @@ pub(crate) async fn serve(
     let clock = Arc::new(Clock { epoch: now, waiting_since: AtomicU64::new(0) });
     let service = Stamped { callback, clock: clock.clone() };
     let mut conn = pin!(builder.serve_connection(TokioIo::new(stream), service));
-    let mut timer = pin!(tokio::time::sleep_until(now + timeout));
+    let mut timer = pin!(tokio::time::sleep_until(after(now, timeout)));
     let registration = {
         let mut wakers = shutdown.wakers();
         wakers.next += 1;
@@ -208,7 +215,7 @@ pub(crate) async fn serve(
                     return Poll::Ready(Err(ConnectionError::HeaderTimeout(timeout)));
                 }
                 Some(deadline) => timer.as_mut().reset(deadline),
-                None => timer.as_mut().reset(now + timeout),
+                None => timer.as_mut().reset(after(now, timeout)),
             }
         }
         Poll::Pending

@@ -268,6 +268,16 @@ async fn a_handler_slower_than_the_header_timeout_is_answered() {
 }
 
 #[tokio::test]
+async fn an_unbounded_header_timeout_is_accepted() {
+    let callback = Callback::builder().header_read_timeout(Duration::MAX).build();
+    let server = TestServer::start(callback).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let answer = exchange(&mut stream, r#"{"type":"x"}"#).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn shutdown_closes_idle_kept_alive_connections_at_once() {
     let server = TestServer::start(Callback::builder().build()).await;
     let mut idle = Vec::new();
