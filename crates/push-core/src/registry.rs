@@ -79,8 +79,6 @@ pub struct Registry {
     handlers: Vec<(String, Arc<dyn Handler>)>,
     /// The queues of the handlers that joined it (their mailboxes').
     hub: Arc<Hub>,
-    /// How many handlers joined the hub.
-    joined: usize,
     /// The handlers that did not, offered one by one.
     direct: Vec<Arc<dyn Handler>>,
 }
@@ -94,7 +92,7 @@ impl Default for Registry {
 impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
-        Self { handlers: Vec::new(), hub: Hub::new(), joined: 0, direct: Vec::new() }
+        Self { handlers: Vec::new(), hub: Hub::new(), direct: Vec::new() }
     }
 
     /// Adds a handler under `name`. Names are unique and not empty.
@@ -107,9 +105,8 @@ impl Registry {
         }
         // A mailbox already placed elsewhere (started, or in another
         // registry) keeps its queues there and is offered one by one.
-        match handler.as_mailbox().is_some_and(|mailbox| mailbox.join(&self.hub)) {
-            true => self.joined += 1,
-            false => self.direct.push(Arc::clone(&handler)),
+        if !handler.as_mailbox().is_some_and(|mailbox| mailbox.join(&self.hub)) {
+            self.direct.push(Arc::clone(&handler));
         }
         self.handlers.push((name.to_owned(), handler));
         Ok(())
@@ -179,7 +176,9 @@ impl Registry {
         item: &Arc<T>,
         offer: impl Fn(&dyn Handler) -> Option<Offer>,
     ) -> usize {
-        let joined = if self.joined > 0 { self.hub.offer_running(item) } else { 0 };
+        // Every handler not offered directly joined the hub.
+        let any_joined = self.direct.len() < self.handlers.len();
+        let joined = if any_joined { self.hub.offer_running(item) } else { 0 };
         joined + self.direct.iter().filter(|h| offer(&***h).is_some_and(Offer::is_accepted)).count()
     }
 

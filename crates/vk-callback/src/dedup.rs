@@ -165,11 +165,8 @@ impl MemoryDedup {
         let serial = base.wrapping_add(order.len() as u32);
         let queued = |s: u32| order.get(position(s, *base));
         // One probe for the lookup and the insert.
-        match live.entry(
-            key.0,
-            |&s| queued(s).is_some_and(|q| q.key == key),
-            |&s| queued(s).map_or(0, |q| q.key.0),
-        ) {
+        match live.entry(key.0, claim_of(order, *base, key), |&s| queued(s).map_or(0, |q| q.key.0))
+        {
             Entry::Occupied(claim) if queued(*claim.get()).is_some_and(|q| q.done) => {
                 return Claimed::Done;
             }
@@ -195,8 +192,7 @@ impl MemoryDedup {
     pub(crate) fn release_now(&self, key: Fingerprint) {
         let mut state = self.lock();
         let State { live, order, base } = &mut *state;
-        let is_key = |&s: &u32| order.get(position(s, *base)).is_some_and(|q| q.key == key);
-        if let Ok(claim) = live.find_entry(key.0, is_key) {
+        if let Ok(claim) = live.find_entry(key.0, claim_of(order, *base, key)) {
             claim.remove();
         }
     }
@@ -213,12 +209,16 @@ fn position(serial: u32, base: u32) -> usize {
     serial.wrapping_sub(base) as usize
 }
 
+/// Whether a table entry (a serial) is `key`'s claim.
+fn claim_of(order: &VecDeque<Queued>, base: u32, key: Fingerprint) -> impl Fn(&u32) -> bool + '_ {
+    move |&s| order.get(position(s, base)).is_some_and(|q| q.key == key)
+}
+
 impl State {
     /// The queue position of `key`'s live claim.
     fn find(&self, key: Fingerprint) -> Option<usize> {
-        let is_key =
-            |&s: &u32| self.order.get(position(s, self.base)).is_some_and(|q| q.key == key);
-        self.live.find(key.0, is_key).map(|&s| position(s, self.base))
+        let claim = self.live.find(key.0, claim_of(&self.order, self.base, key))?;
+        Some(position(*claim, self.base))
     }
 
     /// Drops the oldest queued claim, and its table entry if it is live.
