@@ -131,6 +131,20 @@ impl CallbackBuilder {
         self
     }
 
+    /// After answering 413 before the whole body arrived, keep reading and
+    /// discarding up to `max_bytes` more for at most `max_time` (default
+    /// 16 MiB, 5 s), then close. A client that writes its whole body before
+    /// reading (most HTTP libraries) then reads the 413 instead of a
+    /// connection reset. Only the discarded bytes' time is spent: nothing is
+    /// kept. `(0, Duration::ZERO)` closes at once. Applies to the
+    /// [`Service`](hyper::service::Service) impl and the built-in
+    /// [`Server`](crate::Server), not to [`Callback::handle`].
+    pub fn lingering_close(mut self, max_bytes: u64, max_time: Duration) -> Self {
+        self.limits.linger_bytes = max_bytes;
+        self.limits.linger_time = max_time;
+        self
+    }
+
     /// A handler for any typed event, receiving the [`Event`] enum.
     pub fn event<F, Fut>(mut self, kind: EventType, f: F) -> Self
     where

@@ -36,6 +36,7 @@
 //! [`Server::bind`] then [`Server::run_until`] for your own shutdown signal.
 
 mod api;
+mod body;
 mod builder;
 mod callback;
 mod connection;

@@ -41,6 +41,10 @@ pub(crate) struct Limits {
     pub(crate) header_read_timeout: Duration,
     pub(crate) body_read_timeout: Duration,
     pub(crate) shutdown_timeout: Duration,
+    /// After a 413, how many more body bytes are read and discarded...
+    pub(crate) linger_bytes: u64,
+    /// ...and for how long, so the client can read the answer.
+    pub(crate) linger_time: Duration,
 }
 
 impl Default for Limits {
@@ -50,6 +54,8 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
+            linger_bytes: 16 << 20,
+            linger_time: Duration::from_secs(5),
         }
     }
 }

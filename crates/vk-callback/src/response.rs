@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS};
 use hyper::{Response, StatusCode};
 
 /// The response type of the callback service.
@@ -52,9 +52,12 @@ pub(crate) fn bad_secret() -> CallbackResponse {
     error(StatusCode::FORBIDDEN, "Bad Secret\n")
 }
 
-/// 413 `Request Entity Too Large\n`.
+/// 413 `Request Entity Too Large\n`, closing the connection (the rest of
+/// the body is not read, or only discarded).
 pub(crate) fn too_large() -> CallbackResponse {
-    error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large\n")
+    let mut response = error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large\n");
+    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// 408 `Request Timeout\n`.

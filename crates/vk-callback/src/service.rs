@@ -8,22 +8,22 @@
 
 use std::convert::Infallible;
 use std::error::Error as StdError;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::Poll;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
-use hyper::header::{CONTENT_LENGTH, HeaderName};
+use hyper::header::{CONTENT_LENGTH, EXPECT, HeaderName};
 use hyper::service::Service;
-use hyper::{Request, Response};
+use hyper::{Request, Response, StatusCode};
 use tracing::field::Empty;
 use tracing::{Instrument, Span, info_span, warn};
 
+use crate::body::{self, BodyError};
 use crate::callback::Callback;
 use crate::envelope::Envelope;
 use crate::events::EventType;
+use crate::policy::Limits;
 use crate::response::{self, CallbackResponse};
 
 /// VK's redelivery counter.
@@ -32,50 +32,62 @@ static RETRY_COUNTER: HeaderName = HeaderName::from_static("x-retry-counter");
 impl Callback {
     /// Answers one request. This is the whole server without the socket:
     /// use it to mount the endpoint in another router.
+    ///
+    /// A body refused as too large is dropped with the answer; the host
+    /// server decides how to close the connection (the [`Service`] impl and
+    /// [`crate::Server`] linger, see [`CallbackBuilder::lingering_close`]).
+    ///
+    /// [`CallbackBuilder::lingering_close`]: crate::CallbackBuilder::lingering_close
     pub async fn handle<B>(&self, request: Request<B>) -> CallbackResponse
     where
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        self.clone().answer_request(request).await
+        let (head, span, body) = Head::split(request);
+        let body = pin!(body);
+        self.reply_to(body, &head, &span).instrument(span.clone()).await
     }
 
     /// [`Callback::handle`] on an owned handle: a `'static` future holding
-    /// the request once. The service boxes it per request, so its size
-    /// matters (kept under glibc's small-allocation limit).
+    /// the request once, which lingers over a refused body. The service
+    /// boxes it per request, so its size matters (kept under glibc's
+    /// small-allocation limit).
     pub(crate) fn answer_request<B>(
         self,
         request: Request<B>,
-    ) -> impl Future<Output = CallbackResponse>
+    ) -> impl Future<Output = CallbackResponse> + use<B>
     where
-        B: Body,
+        B: Body + Send + Unpin + 'static,
+        B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        let span = info_span!(
-            "vk_callback",
-            group_id = Empty,
-            event_id = Empty,
-            event_type = Empty,
-            retry = Empty,
-            status = Empty,
-        );
-        // Only the two headers used and the body are kept, not the request.
-        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
-        let retry = header(&RETRY_COUNTER).and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(0);
-        let declared = header(&CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-        let body = request.into_body();
+        let (head, span, mut body) = Head::split(request);
         let fields = span.clone();
         async move {
-            let response = self.respond(body, declared, retry, &fields).await;
-            fields.record("status", response.status().as_u16());
+            let response = self.reply_to(Pin::new(&mut body), &head, &fields).await;
+            let limits = self.inner.limits;
+            if head.lingers(&response, &body, &limits) {
+                let drain = body::linger(body, limits.linger_bytes, limits.linger_time);
+                tokio::spawn(drain.in_current_span());
+            }
             response
         }
         .instrument(span)
     }
 
+    async fn reply_to<B>(&self, body: Pin<&mut B>, head: &Head, span: &Span) -> CallbackResponse
+    where
+        B: Body,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let response = self.respond(body, head.declared, head.retry, span).await;
+        span.record("status", response.status().as_u16());
+        response
+    }
+
     async fn respond<B>(
         &self,
-        body: B,
+        body: Pin<&mut B>,
         declared: Option<u64>,
         retry: u32,
         span: &Span,
@@ -85,9 +97,20 @@ impl Callback {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         // Boxed: reading is the largest state, and it ends before delivery.
-        let body = match Box::pin(self.read_body(body, declared)).await {
+        let body = match Box::pin(body::read(body, declared, &self.inner.limits)).await {
             Ok(body) => body,
-            Err(response) => return response,
+            Err(BodyError::TooLarge) => {
+                warn!(declared, "body over the limit");
+                return response::too_large();
+            }
+            Err(BodyError::Timeout) => {
+                warn!("body read timed out");
+                return response::timeout();
+            }
+            Err(BodyError::Read(e)) => {
+                warn!(error = %e, "cannot read the body");
+                return response::bad_request();
+            }
         };
         let handlers = &self.inner.handlers;
         let want = |kind: EventType| {
@@ -114,45 +137,56 @@ impl Callback {
         }
         Box::pin(self.deliver(envelope, event, retry)).await
     }
+}
 
-    async fn read_body<B>(&self, body: B, declared: Option<u64>) -> Result<Bytes, CallbackResponse>
-    where
-        B: Body,
-        B::Error: Into<Box<dyn StdError + Send + Sync>>,
-    {
-        let limits = self.inner.limits;
-        if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
-            warn!(declared, "body over the limit");
-            return Err(response::too_large());
-        }
-        let mut collect = pin!(Limited::new(body, limits.max_body_bytes).collect());
-        // A body that is already complete (the usual case: it came with the
-        // head) needs no timer; the deadline starts at the first wait.
-        let read = match poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await {
-            Poll::Ready(read) => Ok(read),
-            Poll::Pending => tokio::time::timeout(limits.body_read_timeout, collect).await,
+/// What a request's head says that the answer needs; only these headers
+/// and the body are kept, not the request.
+struct Head {
+    retry: u32,
+    declared: Option<u64>,
+    /// `Expect: 100-continue`: the client waits for a go-ahead before
+    /// sending the body.
+    expects_continue: bool,
+}
+
+impl Head {
+    /// The head's facts, the request's span (fields filled in later) and
+    /// the body.
+    fn split<B>(request: Request<B>) -> (Self, Span, B) {
+        let span = info_span!(
+            "vk_callback",
+            group_id = Empty,
+            event_id = Empty,
+            event_type = Empty,
+            retry = Empty,
+            status = Empty,
+        );
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let head = Self {
+            retry: header(&RETRY_COUNTER).and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+            declared: header(&CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+            expects_continue: header(&EXPECT)
+                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
         };
-        match read {
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(e)) if e.is::<LengthLimitError>() => {
-                warn!("body over the limit");
-                Err(response::too_large())
-            }
-            Ok(Err(e)) => {
-                warn!(error = %e, "cannot read the body");
-                Err(response::bad_request())
-            }
-            Err(_) => {
-                warn!("body read timed out");
-                Err(response::timeout())
-            }
-        }
+        (head, span, request.into_body())
+    }
+
+    /// Whether to keep reading a refused body after the answer: a 413 with
+    /// body bytes still to come, unless the client is waiting for a
+    /// `100 Continue` it was never sent (its body was never asked for).
+    fn lingers<B: Body>(&self, response: &CallbackResponse, body: &B, limits: &Limits) -> bool {
+        let declared_over = self.declared.is_some_and(|n| n > limits.max_body_bytes as u64);
+        response.status() == StatusCode::PAYLOAD_TOO_LARGE
+            && !body.is_end_stream()
+            && !(self.expects_continue && declared_over)
+            && limits.linger_bytes > 0
+            && !limits.linger_time.is_zero()
     }
 }
 
 impl<B> Service<Request<B>> for Callback
 where
-    B: Body + Send + 'static,
+    B: Body + Send + Unpin + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
