@@ -4,20 +4,32 @@
 //! Parity with vksdk's streaming Go decoder: invalid UTF-8 is replaced by
 //! U+FFFD, only the first JSON value is read (trailing bytes are ignored), a
 //! top-level `null` is an all-empty envelope, field names match
-//! case-insensitively (an exact match wins), and every field is optional.
-//! Wrong JSON types for the envelope's own fields are errors (400). The
-//! `object` is kept as JSON; decoding it into a typed event is
-//! [`crate::events::Event::decode`]'s job, not this module's.
+//! case-insensitively and the last of duplicate or case-variant keys wins
+//! (the rule is in [`visit`]), and every field is optional. Wrong JSON types
+//! for the envelope's own fields are errors (400).
+//!
+//! Deliberately stricter than Go: a body nesting deeper than
+//! [`MAX_JSON_DEPTH`] (128, serde_json's own default) is refused before it
+//! is parsed, wherever the nesting is ([`depth`]). Go's decoder allows
+//! 10,000 levels, but a tree that deep overflows the stack of whatever walks
+//! it recursively (the typed decode, drop, clone, a handler serializing it):
+//! unoptimised, the typed decode of nested forwarded messages overflows a
+//! 2 MiB tokio worker stack at 256 levels and fits at 224. 128 levels still
+//! hold about 60 nested forwards with photo attachments.
+//!
+//! The `object` is kept as JSON unless the service asks for it typed;
+//! decoding it is [`crate::events::Event::decode`]'s job.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::EnvelopeError;
 use crate::events::{Event, EventType};
 
-mod fast;
+mod depth;
+mod visit;
 
 /// One callback request as VK sent it. The `secret` is kept private: handlers
 /// see everything else.
@@ -44,49 +56,23 @@ impl Envelope {
     /// # Ok::<(), vk_callback::EnvelopeError>(())
     /// ```
     pub fn parse(body: &[u8]) -> Result<Self, EnvelopeError> {
-        Self::parse_text(&lossy(body))
+        let text = lossy(body);
+        check_depth(&text)?;
+        Ok(visit::parse(&text, None)?.0)
     }
 
     /// Parses a body, decoding the object of the types `want` selects in the
-    /// same pass when it can (see [`fast`]).
+    /// same pass when it can (see [`visit`]).
     pub(crate) fn parse_typed(
         body: &[u8],
         want: &dyn Fn(EventType) -> bool,
     ) -> Result<(Self, Option<Box<Event>>), EnvelopeError> {
         let text = lossy(body);
-        match fast::parse(&text, want) {
-            Some(parsed) => Ok(parsed),
-            None => Ok((Self::parse_text(&text)?, None)),
+        check_depth(&text)?;
+        match visit::parse(&text, Some(want)) {
+            Ok(parsed) => Ok(parsed),
+            Err(_) => visit::parse(&text, None),
         }
-    }
-
-    fn parse_text(text: &str) -> Result<Self, EnvelopeError> {
-        let value = serde_json::Deserializer::from_str(text)
-            .into_iter::<Value>()
-            .next()
-            .ok_or(EnvelopeError::Empty)?
-            .map_err(EnvelopeError::Json)?;
-        match value {
-            Value::Null => Ok(Self::default()),
-            Value::Object(map) => Self::from_map(map),
-            _ => Err(EnvelopeError::NotAnObject),
-        }
-    }
-
-    fn from_map(mut map: Map<String, Value>) -> Result<Self, EnvelopeError> {
-        let group_id = match take(&mut map, "group_id") {
-            None | Some(Value::Null) => 0,
-            Some(Value::Number(n)) => n.as_i64().ok_or(EnvelopeError::Field("group_id"))?,
-            Some(_) => return Err(EnvelopeError::Field("group_id")),
-        };
-        Ok(Self {
-            event_type: string(&mut map, "type")?,
-            group_id,
-            event_id: string(&mut map, "event_id")?,
-            api_version: string(&mut map, "v")?,
-            secret: string(&mut map, "secret")?,
-            object: take(&mut map, "object"),
-        })
     }
 
     /// The `type` (empty when missing).
@@ -150,21 +136,15 @@ fn lossy(body: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// Removes `name`, matching exactly first, then ignoring ASCII case.
-fn take(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    if let Some(value) = map.remove(name) {
-        return Some(value);
-    }
-    let key = map.keys().find(|k| k.eq_ignore_ascii_case(name))?.clone();
-    map.remove(&key)
-}
+/// The deepest nesting a request body may have, counting the envelope
+/// object as level 1: deeper bodies are answered 400.
+pub const MAX_JSON_DEPTH: usize = 128;
 
-fn string(map: &mut Map<String, Value>, name: &'static str) -> Result<String, EnvelopeError> {
-    match take(map, name) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(EnvelopeError::Field(name)),
+fn check_depth(text: &str) -> Result<(), EnvelopeError> {
+    if depth::exceeds(text.as_bytes(), MAX_JSON_DEPTH) {
+        return Err(EnvelopeError::TooDeep(MAX_JSON_DEPTH));
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ pub enum EnvelopeError {
     /// An envelope field has the wrong JSON type.
     #[error("envelope field `{0}` has the wrong json type")]
     Field(&'static str),
+    /// Arrays and objects nest deeper than the limit (the envelope is level 1).
+    #[error("json nested deeper than {0} levels")]
+    TooDeep(usize),
 }
 
 /// A handler asked for a reply this crate refuses to send.

@@ -60,7 +60,7 @@ pub use builder::CallbackBuilder;
 pub use callback::Callback;
 pub use context::{Context, MAX_RETRY_DELAY};
 pub use dedup::{Claimed, DedupStore, EventKey, MemoryDedup};
-pub use envelope::Envelope;
+pub use envelope::{Envelope, MAX_JSON_DEPTH};
 pub use error::{ApiError, EnvelopeError, ReplyError, ServeError, SetupError};
 pub use keys::Keys;
 pub use policy::{DecodePolicy, DecodeReport};

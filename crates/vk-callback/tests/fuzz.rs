@@ -199,3 +199,85 @@ fn the_http_server_answers_only_200_400_403_413() {
         .unwrap();
     rt.block_on(server.stop());
 }
+
+/// A value nesting `depth` levels (arrays of one object at the bottom), to
+/// sit on either side of the depth limit.
+fn deep(depth: usize) -> Value {
+    let mut value = json!({"user_id": 1});
+    for _ in 1..depth {
+        value = Value::Array(vec![value]);
+    }
+    value
+}
+
+/// The envelope's fields, each once, in an arbitrary order; `object` and an
+/// unknown field sometimes nest right at or past the depth limit.
+fn shuffled_fields() -> impl Strategy<Value = Vec<(String, Value)>> {
+    let limit = vk_callback::MAX_JSON_DEPTH;
+    // The envelope is level 1: a field value of depth `limit - 1` fits.
+    let near_limit = (limit - 3..limit + 2).prop_map(deep);
+    let object = prop_oneof![3 => json_value(), 1 => near_limit.clone()];
+    let unknown = prop_oneof![2 => json_value(), 1 => near_limit];
+    let secret = prop_oneof![Just(json!("right")), Just(json!("wrong")), json_value()];
+    (event_name(), prop_oneof![Just(json!(1)), json_value()], secret, object, unknown, any::<u8>())
+        .prop_flat_map(|(kind, group, secret, object, unknown, id)| {
+            let fields = vec![
+                ("type".to_owned(), json!(kind)),
+                ("group_id".to_owned(), group),
+                ("event_id".to_owned(), json!(format!("e{id}"))),
+                ("secret".to_owned(), secret),
+                ("object".to_owned(), object),
+                ("v".to_owned(), json!("5.199")),
+                ("unknown".to_owned(), unknown),
+            ];
+            (Just(fields.clone()), Just(fields).prop_shuffle())
+        })
+        .prop_map(|(mut ordered, shuffled)| {
+            ordered.extend(shuffled);
+            ordered
+        })
+}
+
+fn write_object(fields: &[(String, Value)]) -> Vec<u8> {
+    let parts: Vec<String> =
+        fields.iter().map(|(k, v)| format!("{}:{v}", Value::String(k.clone()))).collect();
+    format!("{{{}}}", parts.join(",")).into_bytes()
+}
+
+#[test]
+fn the_answer_does_not_depend_on_the_envelope_field_order() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let callback = |policy| {
+        let mut builder = Callback::builder().secret("right").decode_policy(policy).without_dedup();
+        for &kind in EventType::ALL {
+            builder = builder.event(kind, |_, _| async {});
+        }
+        builder.build()
+    };
+    for policy in [DecodePolicy::Reject, DecodePolicy::Acknowledge] {
+        let callback = callback(policy);
+        let answer = |body: Vec<u8>| {
+            let request = Request::post("/").body(Full::new(Bytes::from(body))).unwrap();
+            let response = rt.block_on(callback.handle(request));
+            let status = response.status().as_u16();
+            (status, rt.block_on(response.into_body().collect()).unwrap().to_bytes())
+        };
+        let seen = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        runner(600)
+            .run(&shuffled_fields(), |both| {
+                let (ordered, shuffled) = both.split_at(7);
+                let first = answer(write_object(ordered));
+                let second = answer(write_object(shuffled));
+                seen.borrow_mut().insert(first.0);
+                prop_assert_eq!(&first, &second, "{:?} vs {:?}", ordered, shuffled);
+                Ok(())
+            })
+            .unwrap();
+        // Accepted, refused (too deep, bad types) and bad secrets all occur.
+        assert_eq!(
+            seen.into_inner().into_iter().collect::<Vec<_>>(),
+            [200, 400, 403],
+            "{policy:?}"
+        );
+    }
+}

@@ -42,16 +42,113 @@ fn null_is_an_empty_envelope_and_trailing_bytes_are_ignored() {
 }
 
 #[test]
-fn field_names_match_case_insensitively_with_exact_names_first() {
-    let env = parse(r#"{"TYPE":"x","Group_ID":7,"SECRET":"k"}"#).unwrap();
-    assert_eq!((env.event_type(), env.group_id(), env.secret()), ("x", 7, "k"));
-    let env = parse(r#"{"Type":"loose","type":"exact"}"#).unwrap();
-    assert_eq!(env.event_type(), "exact");
+fn field_names_match_case_insensitively() {
+    let env = parse(r#"{"TYPE":"x","Group_ID":7,"SECRET":"k","ſecret":"long s"}"#).unwrap();
+    assert_eq!((env.event_type(), env.group_id(), env.secret()), ("x", 7, "long s"));
+}
+
+/// Go's rule, which vksdk answers by: of duplicate or case-variant keys,
+/// the last one wins, whichever is spelled exactly.
+#[test]
+fn the_last_of_duplicate_or_case_variant_keys_wins_for_every_field() {
+    type Getter = fn(&Envelope) -> &str;
+    let strings: [(&str, Getter); 4] = [
+        ("type", Envelope::event_type),
+        ("event_id", Envelope::event_id),
+        ("v", Envelope::api_version),
+        ("secret", Envelope::secret),
+    ];
+    for (name, get) in strings {
+        let upper = name.to_uppercase();
+        for (first, second) in [(name, name), (name, upper.as_str()), (upper.as_str(), name)] {
+            let body = format!(r#"{{"{first}":"one","{second}":"two"}}"#);
+            assert_eq!(get(&parse(&body).unwrap()), "two", "{body}");
+        }
+    }
+    for (first, second) in
+        [("group_id", "group_id"), ("group_id", "GROUP_ID"), ("Group_Id", "group_id")]
+    {
+        let body = format!(r#"{{"{first}":1,"{second}":2}}"#);
+        assert_eq!(parse(&body).unwrap().group_id(), 2, "{body}");
+    }
+    for (first, second) in [("object", "object"), ("object", "OBJECT"), ("Object", "object")] {
+        let body = format!(r#"{{"{first}":{{"a":1}},"{second}":{{"b":2}}}}"#);
+        assert_eq!(parse(&body).unwrap().object(), Some(&json!({"b": 2})), "{body}");
+        let body = format!(r#"{{"{first}":{{"a":1}},"{second}":null}}"#);
+        assert_eq!(parse(&body).unwrap().object(), Some(&json!(null)), "{body}");
+    }
 }
 
 #[test]
-fn duplicate_keys_keep_the_last_value() {
-    assert_eq!(parse(r#"{"group_id":1,"group_id":2}"#).unwrap().group_id(), 2);
+fn a_null_leaves_the_earlier_value_as_in_go() {
+    let env = parse(r#"{"secret":"s","SECRET":null,"group_id":3,"group_id":null}"#).unwrap();
+    assert_eq!((env.secret(), env.group_id()), ("s", 3));
+}
+
+#[test]
+fn a_wrong_type_in_any_occurrence_is_an_error() {
+    for body in [r#"{"secret":1,"secret":"s"}"#, r#"{"secret":"s","Secret":1}"#] {
+        assert!(matches!(parse(body), Err(EnvelopeError::Field("secret"))), "{body}");
+    }
+}
+
+fn nested(depth: usize) -> String {
+    format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[test]
+fn the_depth_limit_is_one_rule_wherever_the_nesting_is() {
+    // The envelope is level 1, so a value inside it may nest MAX - 1 deep.
+    for (ok, inner) in [(true, MAX_JSON_DEPTH - 1), (false, MAX_JSON_DEPTH)] {
+        let deep = nested(inner);
+        for body in [
+            format!(r#"{{"type":"group_join","object":{deep}}}"#),
+            format!(r#"{{"object":{deep},"type":"group_join"}}"#),
+            format!(r#"{{"type":"group_join","unknown":{deep}}}"#),
+            format!(r#"{{"unknown":{deep},"type":"message_new"}}"#),
+        ] {
+            let slow = Envelope::parse(body.as_bytes());
+            let fast = Envelope::parse_typed(body.as_bytes(), &|_| true);
+            if ok {
+                assert!(slow.is_ok() && fast.is_ok(), "{inner} levels are accepted");
+            } else {
+                assert!(matches!(slow, Err(EnvelopeError::TooDeep(MAX_JSON_DEPTH))));
+                assert!(matches!(fast, Err(EnvelopeError::TooDeep(MAX_JSON_DEPTH))));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_depth_scan_reads_only_the_first_value_and_skips_strings() {
+    let deep = nested(MAX_JSON_DEPTH + 10);
+    assert!(parse(&format!(r#"{{"type":"a"}} {deep}"#)).is_ok(), "trailing bytes are ignored");
+    assert!(parse(&format!(r#"null {deep}"#)).is_ok());
+    let brackets = "[".repeat(MAX_JSON_DEPTH + 10);
+    assert!(parse(&format!(r#"{{"type":"a","s":"{brackets}\"{brackets}"}}"#)).is_ok());
+}
+
+/// At the limit, the deepest typed decode (forwarded messages inside
+/// forwarded messages) and dropping the result fit a 2 MiB stack, tokio's
+/// worker default, even unoptimised (measured: 224 levels fit, 256 overflow).
+#[test]
+fn a_body_at_the_limit_fits_a_worker_stack() {
+    let mut message = json!({"text": "bottom"});
+    // Each forwarded level adds two (the list and the message).
+    for _ in 0..(MAX_JSON_DEPTH - 4) / 2 {
+        message = json!({"text": "fwd", "fwd_messages": [message]});
+    }
+    // `type` first (a `json!` map would sort it after `object`).
+    let object = json!({"message": message});
+    let text = format!(r#"{{"type":"message_new","object":{object}}}"#);
+    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || {
+        let (env, event) = Envelope::parse_typed(text.as_bytes(), &|_| true).unwrap();
+        assert!(event.is_some(), "decoded as a typed event");
+        drop(env);
+        let env = Envelope::parse(text.as_bytes()).unwrap();
+        assert!(env.object().is_some());
+    });
+    worker.unwrap().join().unwrap();
 }
 
 #[test]
