@@ -18,6 +18,9 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its table")]
 
+#[path = "vk/attack.rs"]
+mod attack;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -315,6 +318,9 @@ async fn round(
 const NAMES: [&str; 2] = ["vk-callback", "bare hyper"];
 
 fn main() {
+    if attack::serve_if_child() {
+        return;
+    }
     let template = Arc::new(Template::new());
     let ids = Arc::new(AtomicU64::new(0));
     let (alone_ours, alone_bare) = in_process(&template, &ids);
@@ -377,6 +383,27 @@ fn main() {
             alone_ours / alone_bare,
         ),
     ];
+    // The slow-body attack, each server in its own process.
+    let attacked = NAMES.map(|name| {
+        let reading = attack::run(if name == NAMES[0] { "ours" } else { "bare" });
+        println!(
+            "slow-body attack {name:<11} RSS {:.1} MiB before, peak {:.1}, {:.1} two seconds after ({:.1} s)",
+            reading.before, reading.peak, reading.after, reading.seconds
+        );
+        reading
+    });
+    let [ours_attacked, bare_attacked] = &attacked;
+    let attack = |name, f: fn(&attack::Reading) -> f64| {
+        let (ours, bare) = (f(ours_attacked), f(bare_attacked));
+        (name, "MiB", ours, bare, ours / bare)
+    };
+    let records = [
+        attack("slow-body attack: RSS before", |r| r.before),
+        attack("slow-body attack: peak RSS", |r| r.peak),
+        attack("slow-body attack: RSS 2 s after", |r| r.after),
+    ]
+    .into_iter()
+    .chain(records);
     println!();
     println!(
         "{:<40} {:>12} {:>12} {:>8}",

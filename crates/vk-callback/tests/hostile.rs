@@ -320,3 +320,36 @@ async fn panicking_handlers_answer_500_and_the_server_lives_on() {
     still_served(&server).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn duplicate_and_case_variant_envelope_keys_follow_the_last_one() {
+    let callback = builder().group_secret(2, "two").group_confirmation(2, "c0de-2").build();
+    let server = TestServer::start(callback).await;
+    let post = |body: &'static str| server.post(body);
+    // secret: vksdk (Go) takes the last key, whatever its case.
+    post(r#"{"type":"confirmation","group_id":1,"secret":"s3cr3t","SECRET":"wrong"}"#)
+        .await
+        .is(403, "Bad Secret\n");
+    post(r#"{"type":"confirmation","group_id":1,"SECRET":"wrong","secret":"s3cr3t"}"#)
+        .await
+        .is(200, "c0de");
+    post(r#"{"type":"confirmation","group_id":1,"secret":"wrong","\u017fecret":"s3cr3t"}"#)
+        .await
+        .is(200, "c0de");
+    // group_id picks the group whose secret and code apply.
+    post(r#"{"type":"confirmation","group_id":1,"Group_Id":2,"secret":"two"}"#)
+        .await
+        .is(200, "c0de-2");
+    post(r#"{"type":"confirmation","group_id":2,"GROUP_ID":1,"secret":"two"}"#)
+        .await
+        .is(403, "Bad Secret\n");
+    // type: the last one decides whether this is a confirmation.
+    post(r#"{"type":"message_new","TYPE":"confirmation","group_id":1,"secret":"s3cr3t"}"#)
+        .await
+        .is(200, "c0de");
+    post(r#"{"type":"confirmation","Type":"group_leave","group_id":1,"secret":"s3cr3t","object":{}}"#)
+        .await
+        .is(200, "ok");
+    still_served(&server).await;
+    server.stop().await;
+}

@@ -9,6 +9,17 @@
 /// Whether the first JSON value of `text` nests arrays and objects more
 /// than `limit` levels deep (the envelope object itself is level 1).
 pub(super) fn exceeds(text: &[u8], limit: usize) -> bool {
+    // No more opening brackets than the limit, strings included, cannot
+    // nest past it: the usual body is settled by this count instead of the
+    // byte-by-byte walk below. `b | 0x20 == b'{'` holds for `[` and `{`
+    // only; per-chunk byte sums keep the loop vectorised.
+    let opening: usize = text
+        .chunks(255)
+        .map(|chunk| usize::from(chunk.iter().map(|&b| u8::from(b | 0x20 == b'{')).sum::<u8>()))
+        .sum();
+    if opening <= limit {
+        return false;
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;

@@ -321,3 +321,9 @@ mod fast_path {
         }
     }
 }
+
+#[test]
+fn many_shallow_brackets_are_not_deep() {
+    let wide = format!(r#"{{"type":"a","list":[{}]}}"#, vec!["[]"; MAX_JSON_DEPTH * 4].join(","));
+    assert!(parse(&wide).is_ok(), "bracket count alone does not refuse");
+}

@@ -190,7 +190,10 @@ impl<'de> Deserialize<'de> for Key {
             }
 
             fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-                Ok(Key(FIELDS.iter().find(|(name, _)| folds_to(key, name)).map(|&(_, f)| f)))
+                // VK's exact names first: the usual case, and the same answer.
+                let field = FIELDS.iter().find(|(name, _)| *name == key);
+                let field = field.or_else(|| FIELDS.iter().find(|(name, _)| folds_to(key, name)));
+                Ok(Key(field.map(|&(_, f)| f)))
             }
         }
         d.deserialize_str(KeyVisitor)
