@@ -50,7 +50,19 @@ pub(crate) fn serve_if_child() -> bool {
             let _ = tx.send(());
         });
         if which == "ours" {
-            super::ours(listener, rx).await;
+            // The body timeout (10 s by default) would cut a slow attack
+            // short under load; memory is measured over whole bodies.
+            let callback = vk_callback::Callback::builder()
+                .secret(super::SECRET)
+                .body_read_timeout(Duration::from_secs(300))
+                .message_new(|_, new| async move {
+                    std::hint::black_box(new.message.text.len());
+                })
+                .build();
+            let stop = async move {
+                let _ = rx.await;
+            };
+            vk_callback::Server::from_listener(listener, callback).run_until(stop).await;
         } else {
             super::bare(listener, rx).await;
         }
