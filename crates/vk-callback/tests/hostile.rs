@@ -48,6 +48,34 @@ async fn read_all(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&response).into_owned()
 }
 
+/// `n` clients at once, each writing `first`, then `slow` one byte every
+/// `every_ms`, then reading the answer.
+fn dribble(
+    server: &TestServer,
+    n: usize,
+    first: &[u8],
+    slow: &[u8],
+    every_ms: u64,
+) -> JoinSet<String> {
+    let mut clients = JoinSet::new();
+    for _ in 0..n {
+        let (addr, first, slow) = (server.addr, first.to_vec(), slow.to_vec());
+        clients.spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            stream.write_all(&first).await.unwrap();
+            for byte in slow {
+                if stream.write_all(&[byte]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(every_ms)).await;
+            }
+            read_all(&mut stream).await
+        });
+    }
+    clients
+}
+
 fn head(length: usize, extra: &str) -> String {
     format!("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: {length}\r\n{extra}\r\n")
 }
@@ -56,21 +84,9 @@ fn head(length: usize, extra: &str) -> String {
 async fn slowloris_headers_are_dropped_and_others_served() {
     let callback = builder().header_read_timeout(Duration::from_millis(300)).build();
     let server = TestServer::start(callback).await;
-    let mut clients = JoinSet::new();
-    for _ in 0..50 {
-        let addr = server.addr;
-        clients.spawn(async move {
-            let mut stream = TcpStream::connect(addr).await.unwrap();
-            // One header byte every 50 ms: the head never completes in time.
-            for byte in b"POST / HTTP/1.1\r\nhost: slowloris.example\r\n" {
-                if stream.write_all(&[*byte]).await.is_err() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            read_all(&mut stream).await
-        });
-    }
+    // One header byte every 50 ms: the head never completes in time.
+    let mut clients =
+        dribble(&server, 50, b"", b"POST / HTTP/1.1\r\nhost: slowloris.example\r\n", 50);
     still_served(&server).await;
     while let Some(answer) = clients.join_next().await {
         let answer = answer.unwrap();
@@ -83,22 +99,8 @@ async fn slowloris_headers_are_dropped_and_others_served() {
 async fn slow_bodies_get_408_and_others_are_served() {
     let callback = builder().body_read_timeout(Duration::from_millis(400)).build();
     let server = TestServer::start(callback).await;
-    let mut clients = JoinSet::new();
-    for _ in 0..50 {
-        let addr = server.addr;
-        clients.spawn(async move {
-            let mut stream = TcpStream::connect(addr).await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            stream.write_all(head(100_000, "").as_bytes()).await.unwrap();
-            for _ in 0..40 {
-                if stream.write_all(b"x").await.is_err() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            read_all(&mut stream).await
-        });
-    }
+    // 40 of 100,000 body bytes, one every 20 ms.
+    let mut clients = dribble(&server, 50, head(100_000, "").as_bytes(), &[b'x'; 40], 20);
     still_served(&server).await;
     while let Some(answer) = clients.join_next().await {
         let answer = answer.unwrap();
