@@ -117,6 +117,13 @@ impl CompatFolder {
     pub fn open_with(dir: impl AsRef<Path>, options: CompatOptions) -> Result<Self, FileError> {
         let dir = dir.as_ref().to_owned();
         atomic::ensure_private_dir(&dir).map_err(|e| FileError::io("create folder", &dir, e))?;
+        if crate::native::is_native(&dir) {
+            return Err(FileError::Foreign {
+                path: dir,
+                expected: "Baileys multi-file",
+                found: "a msgkit native store (migrate it with migrate_native_to_compat)".into(),
+            });
+        }
         let owner = if options.owner_lock { Some(OwnerLock::acquire(&dir)?) } else { None };
         if owner.is_some() {
             let swept = atomic::sweep_temps(&dir)

@@ -54,6 +54,17 @@ pub enum FileError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The native log is damaged before its last record (a torn last
+    /// record is an interrupted write and is dropped, not an error).
+    #[error("{} is damaged at byte {offset}: {reason}", .path.display())]
+    CorruptLog {
+        /// The log file.
+        path: PathBuf,
+        /// Where the damage starts.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// A migration was refused or failed; the target is absent or
     /// unchanged.
     #[error("migration to {} failed: {reason}", .target.display())]

@@ -4,6 +4,10 @@
 //!   `<family>-<id>.json` per key), readable and writable by Baileys'
 //!   `useMultiFileAuthState`, with atomic writes, `.bak` fallback reads,
 //!   an owner lock and typed errors where Baileys silently re-initialises.
+//! - [`NativeStore`]: our own format, an append-only checksummed log with
+//!   a versioned header and compaction; one append per batch, flat cost.
+//! - [`migrate_compat_to_native`] / [`migrate_native_to_compat`]: staged,
+//!   verified, atomic migrations between the two.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -29,11 +33,15 @@ mod atomic;
 mod compat;
 mod error;
 mod locks;
+mod migrate;
 mod naming;
+mod native;
 mod owner;
 
 pub use atomic::{CrashPoint, Durability};
 pub use compat::{CompatFolder, CompatOptions};
 pub use error::FileError;
+pub use migrate::{migrate_compat_to_native, migrate_native_to_compat};
 pub use naming::{CREDS_FILE, file_name};
+pub use native::{LOG_FILE, NATIVE_FORMAT_VERSION, NativeOptions, NativeStore};
 pub use owner::OWNER_LOCK_FILE;
