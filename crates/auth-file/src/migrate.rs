@@ -7,7 +7,8 @@
 //! into place; the parent folder is fsynced. A target that exists and is
 //! not empty is refused. On any failure the staging folder is removed and
 //! the target is absent or unchanged; the source is only read (under its
-//! owner lock, so nothing writes it meanwhile).
+//! owner lock, so nothing writes it meanwhile). A staging folder left by a
+//! killed migration is removed by the next migration to the same target.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,23 @@ fn stage_path(target: &Path) -> Result<PathBuf, FileError> {
     Ok(target.with_file_name(format!(".{name}.migration-stage-{}-{n}", std::process::id())))
 }
 
+/// Removes staging folders of earlier migrations to `target` that were
+/// killed before publishing (best effort).
+fn sweep_stale_stages(target: &Path, stage: &Path) {
+    let (Some(parent), Some(name)) = (stage.parent(), target.file_name().and_then(|n| n.to_str()))
+    else {
+        return;
+    };
+    let prefix = format!(".{name}.migration-stage-");
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+            tracing::info!(stage = %entry.path().display(), "removing the staging folder of an interrupted migration");
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Copies `source` into a staged `T`, verifies, publishes.
 async fn migrate<T: Persistence>(
     source: &dyn Persistence,
@@ -67,6 +85,7 @@ async fn migrate<T: Persistence>(
 ) -> Result<Copied, FileError> {
     check_target(target)?;
     let stage = stage_path(target)?;
+    sweep_stale_stages(target, &stage);
     let result = async {
         let staged = open(&stage)?;
         let copied = transfer::copy_all(source, &staged, BATCH)

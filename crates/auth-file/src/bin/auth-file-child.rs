@@ -11,7 +11,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use auth_file::{CompatFolder, CompatOptions, CrashPoint};
+use auth_file::{CompatFolder, CompatOptions, CrashPoint, NativeStore, migrate_compat_to_native};
+use auth_persistence::conformance::crash::child_workload;
 use auth_persistence::{AuthCreds, KeyFamily, Persistence};
 
 #[tokio::main(flavor = "current_thread")]
@@ -72,6 +73,31 @@ async fn run(args: &[String]) -> Result<String, String> {
                 .map_err(|e| format!("save failed: {e}"))?;
             Err("the crash point did not fire".into())
         }
+        // the crash-test workload until killed (auth_persistence::conformance::crash)
+        ("workload-compat" | "workload-native", [seed, start]) => {
+            let (seed, start) = (number(seed)?, number(start)?);
+            let backend: Arc<dyn Persistence> = if command == "workload-compat" {
+                Arc::new(CompatFolder::open(dir).map_err(|e| format!("error: {e}"))?)
+            } else {
+                Arc::new(NativeStore::open(dir).map_err(|e| format!("error: {e}"))?)
+            };
+            let creds = AuthCreds::fresh().map_err(|e| format!("error: {e}"))?;
+            child_workload(backend, creds, seed, start)
+                .await
+                .map_err(|e| format!("write failed: {e:?}"))?;
+            Ok("workload ended".into())
+        }
+        ("migrate", [target]) => {
+            println!("begin");
+            let copied = migrate_compat_to_native(dir.as_ref(), target.as_ref())
+                .await
+                .map_err(|e| format!("error: {e}"))?;
+            Ok(format!("migrated {}", copied.total_keys()))
+        }
         _ => Err(format!("unknown command {command} with {} argument(s)", rest.len())),
     }
+}
+
+fn number(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|e| format!("bad number {text:?}: {e}"))
 }
