@@ -32,6 +32,8 @@
 mod atomic;
 mod compat;
 mod error;
+#[cfg(feature = "testkit")]
+pub mod interop;
 mod locks;
 mod migrate;
 mod naming;
