@@ -19,7 +19,9 @@
 //!
 //! It does not cache: `auth_persistence::KeyStore` does that. A batch is
 //! atomic per file, not as a whole (the native and SQLite backends commit
-//! whole batches).
+//! whole batches); batches of 64 files or more are written by 8 threads,
+//! each file's writes in order, so an interrupted large batch may have
+//! landed any subset of its files, each whole.
 
 use std::fs;
 use std::io;
@@ -35,6 +37,14 @@ use crate::error::FileError;
 use crate::locks::FileLocks;
 use crate::naming::{self, CREDS_FILE};
 use crate::owner::OwnerLock;
+
+/// One planned file write: name and new bytes (`None` deletes).
+type Planned = (String, Option<Vec<u8>>);
+
+/// Batches of at least this many files are written by several threads.
+const PARALLEL_FROM: usize = 64;
+/// Threads per large batch.
+const LANES: usize = 8;
 
 /// How a [`CompatFolder`] is opened.
 #[derive(Clone, Copy, Debug)]
@@ -200,7 +210,44 @@ impl Inner {
         }
     }
 
-    fn apply(&self, writes: &[(String, Option<Vec<u8>>)]) -> Result<()> {
+    /// Applies a batch: each file atomically, writes of one file in
+    /// order; a large batch is spread over [`LANES`] threads by file name
+    /// (file system calls wait on the disk and on directory locks, so they
+    /// overlap well), then the folder is fsynced once.
+    fn apply(&self, writes: &[Planned]) -> Result<()> {
+        if writes.len() < PARALLEL_FROM {
+            self.apply_lane(writes.iter())?;
+        } else {
+            let mut lanes: Vec<Vec<&Planned>> = vec![Vec::new(); LANES];
+            for write in writes {
+                let mut hasher = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(&write.0, &mut hasher);
+                lanes[(std::hash::Hasher::finish(&hasher) % LANES as u64) as usize].push(write);
+            }
+            std::thread::scope(|scope| {
+                let running: Vec<_> = lanes
+                    .iter()
+                    .map(|lane| scope.spawn(|| self.apply_lane(lane.iter().copied())))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|lane| {
+                        lane.join()
+                            .unwrap_or_else(|_| Err(Error::backend("a write thread panicked")))
+                    })
+                    .collect::<Result<Vec<()>>>()
+            })?;
+        }
+        if self.options.durability.is_durable() && !writes.is_empty() {
+            atomic::sync_dir(&self.dir).map_err(|e| self.io("sync folder", ".", e))?;
+        }
+        Ok(())
+    }
+
+    fn apply_lane<'w>(
+        &self,
+        writes: impl Iterator<Item = &'w (String, Option<Vec<u8>>)>,
+    ) -> Result<()> {
         let durability = self.options.durability;
         for (name, bytes) in writes {
             match bytes {
@@ -218,9 +265,6 @@ impl Inner {
                     atomic::remove(&self.dir, name).map_err(|e| self.io("remove", name, e))?;
                 }
             }
-        }
-        if durability.is_durable() && !writes.is_empty() {
-            atomic::sync_dir(&self.dir).map_err(|e| self.io("sync folder", ".", e))?;
         }
         Ok(())
     }
