@@ -11,6 +11,8 @@
 //!   push-stdout;
 //! - [`auth`]: fresh credentials and a transactional key-store round trip
 //!   on auth-persistence's in-memory backend;
+//! - [`auth_files`]: the same state in a Baileys folder (auth-file) across
+//!   a restart, imported into SQLite (auth-sqlite) and exported back;
 //! - [`bridge`] and [`telegram_push`]: the only cross-domain code — a VK
 //!   `message_new`, or a Telegram message the updates manager delivers,
 //!   becomes a push receipt offered to a push registry;
@@ -26,6 +28,7 @@
 //! every scenario uses the in-memory stores.
 
 pub mod auth;
+pub mod auth_files;
 pub mod bridge;
 pub mod push;
 mod table;

@@ -24,21 +24,24 @@ const BENCHES: &[Bench] = &[
     Bench { name: "push", package: "push-stdout", target: "push" },
     // auth
     Bench { name: "auth", package: "auth-persistence", target: "auth" },
+    Bench { name: "auth", package: "auth-file", target: "backends" },
 ];
 
 pub(crate) fn run(names: &[String]) -> Result<(), String> {
     let selected: Vec<&Bench> = if names.is_empty() {
         BENCHES.iter().collect()
     } else {
-        names
-            .iter()
-            .map(|name| {
-                BENCHES.iter().find(|b| b.name == name).ok_or_else(|| {
-                    let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
-                    format!("unknown benchmark `{name}`; known: {}", known.join(", "))
-                })
-            })
-            .collect::<Result<_, _>>()?
+        let mut selected = Vec::new();
+        for name in names {
+            // a name may have several parts (auth: key store, then backends)
+            let parts: Vec<&Bench> = BENCHES.iter().filter(|b| b.name == name).collect();
+            if parts.is_empty() {
+                let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
+                return Err(format!("unknown benchmark `{name}`; known: {}", known.join(", ")));
+            }
+            selected.extend(parts);
+        }
+        selected
     };
     let out = target_dir().join("bench");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;

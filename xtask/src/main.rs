@@ -16,6 +16,7 @@ mod bench;
 mod demo;
 mod deps;
 mod gate;
+mod interop;
 mod prereq;
 mod run;
 mod tidy;
@@ -30,7 +31,8 @@ commands:
   deps            check the crate-map dependency rules
   tidy            check module docs, test hygiene and READMEs
   demo            run the main job on embedded defaults
-  bench [name..]  run benchmarks, writing target/bench/<name>.json";
+  bench [name..]  run benchmarks, writing target/bench/<name>.json
+  interop         install Baileys (npm, cached) and run the auth interop tests";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(),
         Some("demo") => demo::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("interop") => interop::run(),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -14,7 +14,10 @@ struct Prereq {
 }
 
 /// The prerequisites, in install order. Crates that need one add it here.
-const PREREQS: &[Prereq] = &[];
+const PREREQS: &[Prereq] = &[
+    // auth: Baileys itself for the interop tests (research §10 tests 25, 26)
+    Prereq { name: "Baileys 7.0.0-rc13 (npm)", ensure: crate::interop::ensure },
+];
 
 pub(crate) fn ensure() -> Result<(), String> {
     if PREREQS.is_empty() {

@@ -19,6 +19,7 @@
 //! ```
 
 mod basics;
+pub mod crash;
 mod dispatch;
 mod keystore;
 mod model;

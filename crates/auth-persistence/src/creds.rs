@@ -47,9 +47,15 @@ pub struct SignedKeyPair {
     pub signature: Buffer,
     /// The signed pre-key id.
     pub key_id: u32,
-    /// Optional creation time in seconds (`timestampS`).
-    #[serde(rename = "timestampS", default, skip_serializing_if = "Option::is_none")]
-    pub timestamp_s: Option<u64>,
+    /// Optional creation time in seconds (`timestampS`); `Some(None)` is
+    /// an explicit `null`, kept as read.
+    #[serde(
+        rename = "timestampS",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timestamp_s: Option<Option<u64>>,
 }
 
 /// `accountSettings`.
@@ -90,7 +96,9 @@ impl Default for AccountSettings {
 /// # Ok::<(), auth_persistence::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+// the derived impls become inherent functions, wrapped below to keep the
+// top-level key order as read
+#[serde(remote = "Self", rename_all = "camelCase")]
 pub struct AuthCreds {
     /// Noise protocol static key pair.
     pub noise_key: KeyPair,
@@ -122,15 +130,18 @@ pub struct AuthCreds {
     /// Whether registration completed.
     #[serde(default)]
     pub registered: bool,
-    /// Pairing code, while pairing by code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pairing_code: Option<String>,
-    /// Last props hash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_prop_hash: Option<String>,
-    /// Routing info bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing_info: Option<Buffer>,
+    /// Pairing code, while pairing by code. `None` = absent, `Some(None)` = an explicit `null`
+    /// (kept as read).
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub pairing_code: Option<Option<String>>,
+    /// Last props hash. `None` = absent, `Some(None)` = an explicit `null`
+    /// (kept as read).
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub last_prop_hash: Option<Option<String>>,
+    /// Routing info bytes. `None` = absent, `Some(None)` = an explicit `null`
+    /// (kept as read).
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub routing_info: Option<Option<Buffer>>,
     /// Arbitrary application data, as stored.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub additional_data: Option<Value>,
@@ -144,18 +155,68 @@ pub struct AuthCreds {
     /// Known signal identities, as stored.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub signal_identities: Option<Value>,
-    /// Platform name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
-    /// Base64 id of the current app-state sync key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub my_app_state_key_id: Option<String>,
+    /// Platform name. `None` = absent, `Some(None)` = an explicit `null`
+    /// (kept as read).
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Option<String>>,
+    /// Base64 id of the current app-state sync key. `None` = absent, `Some(None)` = an explicit `null`
+    /// (kept as read).
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub my_app_state_key_id: Option<Option<String>>,
     /// Last account sync time, as stored.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub last_account_sync_timestamp: Option<Value>,
     /// Top-level fields this crate does not know, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The top-level key order as read, so a rewrite keeps it.
+    #[serde(skip)]
+    pub(crate) key_order: KeyOrder,
+}
+
+/// The order of `creds.json`'s top-level keys as read (Baileys' order
+/// follows the order its updates arrived in). Presentation only: it never
+/// makes two credentials unequal.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyOrder(Vec<String>);
+
+impl PartialEq for KeyOrder {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Serialize for AuthCreds {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.key_order.0.is_empty() {
+            return AuthCreds::serialize(self, serializer);
+        }
+        let written = AuthCreds::serialize(self, serde_json::value::Serializer)
+            .map_err(serde::ser::Error::custom)?;
+        let Value::Object(mut fields) = written else {
+            return Err(serde::ser::Error::custom("credentials did not serialise to an object"));
+        };
+        // keys as read first, in their order; fields set since then after
+        let mut ordered = Map::with_capacity(fields.len());
+        for key in &self.key_order.0 {
+            if let Some((key, value)) = fields.shift_remove_entry(key) {
+                ordered.insert(key, value);
+            }
+        }
+        ordered.extend(fields);
+        ordered.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthCreds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Map::<String, Value>::deserialize(deserializer)?;
+        let order = KeyOrder(fields.keys().cloned().collect());
+        let mut creds =
+            AuthCreds::deserialize(Value::Object(fields)).map_err(serde::de::Error::custom)?;
+        creds.key_order = order;
+        Ok(creds)
+    }
 }
 
 impl fmt::Debug for AuthCreds {
@@ -180,6 +241,17 @@ fn one() -> u32 {
 /// `Some(Value::Null)` so it is written back.
 fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
+}
+
+/// Deserialises a present, possibly `null` field: `null` becomes
+/// `Some(None)`, so an explicit `null` is written back as `null` rather
+/// than dropped (an absent field stays `None` through `default`).
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl AuthCreds {

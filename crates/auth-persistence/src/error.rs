@@ -59,6 +59,18 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A key id or family that the backend cannot store safely (for
+    /// example an id that would name a file outside the store's folder).
+    /// Nothing was read or written; retrying cannot help.
+    #[error("invalid key {family} {id:?}: {reason}")]
+    InvalidKey {
+        /// The key family.
+        family: String,
+        /// The rejected id.
+        id: String,
+        /// Why it was rejected.
+        reason: String,
+    },
     /// The system random source failed while generating keys.
     #[error("random source failed")]
     Random(#[source] BoxError),
@@ -79,6 +91,11 @@ impl Error {
     /// Whether this is [`Error::Corrupt`].
     pub fn is_corrupt(&self) -> bool {
         matches!(self, Self::Corrupt { .. })
+    }
+
+    /// Whether this is [`Error::InvalidKey`].
+    pub fn is_invalid_key(&self) -> bool {
+        matches!(self, Self::InvalidKey { .. })
     }
 
     /// Whether this is [`Error::Unsupported`].

@@ -10,7 +10,7 @@
 use serde_json::Map;
 
 use crate::buffer::{Buffer, encode_base64};
-use crate::creds::{AccountSettings, AuthCreds, KeyPair, SignedKeyPair};
+use crate::creds::{AccountSettings, AuthCreds, KeyOrder, KeyPair, SignedKeyPair};
 use crate::curve;
 use crate::error::{Error, Result};
 
@@ -177,6 +177,7 @@ impl AuthCreds {
             my_app_state_key_id: None,
             last_account_sync_timestamp: None,
             extra: Map::new(),
+            key_order: KeyOrder::default(),
         })
     }
 }

@@ -12,6 +12,7 @@
 //! - [`KeyStore`]: batch get/set, read-through cache with negative caching
 //!   and optional TTL, per-key FIFO transactions, commits with snapshot
 //!   rollback and retries; [`AuthState`] bundles it with the credentials.
+//! - [`transfer`]: copy a whole account between backends, verified.
 //! - `conformance` (feature): the suite every backend crate runs.
 //!
 //! ```
@@ -54,6 +55,7 @@ mod keystore;
 mod memory;
 mod port;
 mod state;
+pub mod transfer;
 pub mod values;
 
 pub use buffer::{Buffer, DecodeError};

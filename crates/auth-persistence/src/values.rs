@@ -55,6 +55,12 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Value> {
     serde_json::to_value(value).map_err(|e| Error::corrupt("value", e))
 }
 
+/// Deserialises a present field, keeping an explicit `null` as
+/// `Some(Value::Null)` so it is written back as read.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
 /// `app-state-sync-key`: protobuf JSON of `AppStateSyncKeyData`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,10 +68,10 @@ pub struct AppStateSyncKeyData {
     /// The key bytes as a plain base64 string (protobuf JSON form).
     pub key_data: String,
     /// The key fingerprint, as stored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Value>,
     /// int64 timestamp, stored as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Value>,
     /// Other fields, kept verbatim.
     #[serde(flatten)]
@@ -113,10 +119,10 @@ pub struct TcToken {
     /// Token bytes (for the `__index` id: UTF-8 JSON list of jids).
     pub token: Buffer,
     /// Issue time, as stored (a decimal string in Baileys).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Value>,
     /// Sender time, as stored (a number in Baileys).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub sender_timestamp: Option<Value>,
     /// Other fields, kept verbatim.
     #[serde(flatten)]
@@ -167,6 +173,32 @@ mod tests {
         let _: Vec<String> = round_trip(KeyFamily::DeviceList, json!(["0", "7"]));
         let _: BTreeMap<String, bool> =
             round_trip(KeyFamily::SenderKeyMemory, json!({"1@s.whatsapp.net": true}));
+    }
+
+    #[test]
+    fn explicit_nulls_and_key_order_are_kept_as_read() {
+        let text =
+            r#"{"timestamp":null,"keyData":"AQ==","fingerprint":null,"zeta":1,"alpha":null}"#;
+        let stored: Value = serde_json::from_str(text).expect("json");
+        let key: AppStateSyncKeyData =
+            decode(&KeyFamily::AppStateSyncKey, "k", &stored).expect("reads");
+        assert_eq!(key.fingerprint, Some(Value::Null));
+        assert_eq!(key.timestamp, Some(Value::Null));
+        let back = encode(&key).expect("writes");
+        assert_eq!(back, stored, "explicit nulls are written back");
+        let text =
+            r#"{"token":{"type":"Buffer","data":"AQ=="},"timestamp":null,"senderTimestamp":null}"#;
+        let stored: Value = serde_json::from_str(text).expect("json");
+        let token: TcToken = decode(&KeyFamily::TcToken, "t", &stored).expect("reads");
+        assert_eq!(
+            serde_json::to_string(&token).expect("writes"),
+            text,
+            "tctoken nulls kept in order"
+        );
+        // opaque values keep their key order byte for byte
+        let text = r#"{"z":1,"a":{"y":null,"b":[{"k":2,"c":3}]}}"#;
+        let value: Value = serde_json::from_str(text).expect("json");
+        assert_eq!(serde_json::to_string(&value).expect("writes"), text);
     }
 
     #[test]

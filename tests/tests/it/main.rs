@@ -4,6 +4,7 @@
 //! table formatter, and the demo binary itself.
 
 mod auth;
+mod auth_files;
 mod demo;
 mod table;
 mod telegram_push;

@@ -103,3 +103,49 @@ fn debug_output_never_shows_secrets() {
     assert!(shown.contains("registration_id: 253"), "{shown}");
     assert!(shown.contains("redacted"), "{shown}");
 }
+
+#[test]
+fn explicit_nulls_are_kept_as_null() {
+    let mut value = paired();
+    for key in ["pairingCode", "platform", "lastPropHash", "myAppStateKeyId", "routingInfo"] {
+        value[key] = Value::Null;
+    }
+    value["signedPreKey"]["timestampS"] = Value::Null;
+    let creds = AuthCreds::from_value(value.clone()).expect("reads");
+    assert_eq!(creds.pairing_code, Some(None));
+    assert_eq!(creds.routing_info, Some(None));
+    assert_eq!(creds.signed_pre_key.timestamp_s, Some(None));
+    assert_eq!(creds.to_value().expect("writes"), value, "nulls are written back");
+    let text = creds.to_json_string().expect("writes");
+    assert!(text.contains(r#""pairingCode":null"#), "{text}");
+    assert!(text.contains(r#""timestampS":null"#), "{text}");
+}
+
+#[test]
+fn a_baileys_creds_file_is_rewritten_byte_for_byte() {
+    // Baileys' own field order and every foreign object's key order
+    // (`account`, `additionalData`, `me`) survive a round trip
+    let creds = AuthCreds::from_json_str(PAIRED).expect("reads");
+    assert_eq!(creds.to_json_string().expect("writes"), PAIRED);
+}
+
+#[test]
+fn top_level_key_order_is_kept_as_read_and_new_fields_go_last() {
+    let text = r#"{"registered":true,"zeta":1,"noiseKey":{"private":{"type":"Buffer","data":"AQ=="},"public":{"type":"Buffer","data":"Ag=="}},"pairingEphemeralKeyPair":{"private":{"type":"Buffer","data":"AQ=="},"public":{"type":"Buffer","data":"Ag=="}},"signedIdentityKey":{"private":{"type":"Buffer","data":"AQ=="},"public":{"type":"Buffer","data":"Ag=="}},"signedPreKey":{"keyPair":{"private":{"type":"Buffer","data":"AQ=="},"public":{"type":"Buffer","data":"Ag=="}},"signature":{"type":"Buffer","data":"AQ=="},"keyId":1},"registrationId":1,"advSecretKey":"AQ==","accountSettings":{"unarchiveChats":false},"pairingCode":null,"processedHistoryMessages":[],"nextPreKeyId":1,"firstUnuploadedPreKeyId":1,"accountSyncCounter":0,"alpha":2}"#;
+    let mut creds = AuthCreds::from_json_str(text).expect("reads");
+    let fresh_order = AuthCreds::from_json_str(text).expect("reads");
+    assert_eq!(creds.to_json_string().expect("writes"), text);
+    creds.platform = Some(Some("android".into()));
+    let written = creds.to_json_string().expect("writes");
+    assert!(written.starts_with(r#"{"registered":true,"zeta":1,"noiseKey""#), "{written}");
+    assert!(
+        written.ends_with(r#""accountSyncCounter":0,"alpha":2,"platform":"android"}"#),
+        "{written}"
+    );
+    // order is presentation: equality ignores it
+    let mut reordered =
+        AuthCreds::from_value(serde_json::from_str::<Value>(text).expect("json")).expect("reads");
+    reordered.platform = Some(Some("android".into()));
+    assert_eq!(reordered, creds);
+    assert_ne!(fresh_order, creds);
+}

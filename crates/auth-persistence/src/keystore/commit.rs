@@ -41,7 +41,7 @@ enum Failure {
 }
 
 fn retryable(error: &Error) -> bool {
-    !(error.is_corrupt() || error.is_unsupported())
+    !(error.is_corrupt() || error.is_unsupported() || error.is_invalid_key())
 }
 
 fn snapshot_value(snapshot: &Snapshot, family: &KeyFamily, id: &str) -> Option<Arc<Value>> {

@@ -2,14 +2,16 @@
 //! embedded defaults and prints what it measured, then one message through
 //! two domains (VK callback → push).
 //!
-//! The durable backends (sled, SQLite, files) are not built yet, so every
-//! store here is in memory; the output says so. Everything is seeded and
+//! Every store here is in memory except the auth state of the "auth on
+//! disk" section (a Baileys folder and SQLite under `target/demo-data`);
+//! the output says so. Everything is seeded and
 //! loopback-only; the process exits non-zero if any check fails. One module
 //! per section; this file holds the checks and the order.
 
 #![allow(clippy::print_stdout, reason = "printing its report is the demo's job")]
 
 mod auth;
+mod auth_files;
 mod e2e;
 mod push;
 mod updates;
@@ -68,7 +70,7 @@ pub(crate) fn yes(b: bool) -> &'static str {
 fn main() -> ExitCode {
     let started = Instant::now();
     println!(
-        "msgkit demo: every store is in memory (the sled, SQLite and file backends are not built yet);"
+        "msgkit demo: stores are in memory except the auth state of \"auth on disk\" (files, SQLite in target/demo-data);"
     );
     println!(
         "all servers are local fakes on 127.0.0.1; seeds are fixed, so the figures repeat run to run."
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
             ("vk", timeout(limit, vk::vk(&mut checks)).await),
             ("push", timeout(limit, push::push(&mut checks)).await),
             ("auth", timeout(limit, auth::auth(&mut checks)).await),
+            ("auth on disk", timeout(limit, auth_files::auth_files(&mut checks)).await),
             ("end to end", timeout(limit, e2e::end_to_end(&mut checks)).await),
         ];
         for (section, result) in results {
