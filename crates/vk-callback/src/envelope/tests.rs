@@ -138,7 +138,7 @@ fn a_body_at_the_limit_fits_a_worker_stack() {
     for _ in 0..(MAX_JSON_DEPTH - 4) / 2 {
         message = json!({"text": "fwd", "fwd_messages": [message]});
     }
-    // `type` first (a `json!` map would sort it after `object`).
+    // Written out so `type` comes first, whatever a map would order.
     let object = json!({"message": message});
     let text = format!(r#"{{"type":"message_new","object":{object}}}"#);
     let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || {
