@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use updates_core::testkit::{BoxId, FakeConfig, FakeServer, InTransit, LossyNetwork, event_id};
 use updates_core::{
     Batch, ChannelAccessHasher, Config, Handler, HandlerError, Manager, MemoryStorage, State,
-    StateStorage, StorageError, Updates,
+    StateStorage, StateWrite, StorageError, Updates,
 };
 
 const USER: i64 = 1;
@@ -117,6 +117,14 @@ impl StateStorage for Faulty {
     async fn set_channel_pts(&self, user_id: i64, id: i64, pts: i32) -> Result<(), StorageError> {
         self.fail()?;
         self.inner.set_channel_pts(user_id, id, pts).await
+    }
+    async fn delete_channel(&self, user_id: i64, id: i64) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.delete_channel(user_id, id).await
+    }
+    async fn write_checkpoint(&self, user_id: i64, write: &StateWrite) -> Result<(), StorageError> {
+        self.fail()?;
+        self.inner.write_checkpoint(user_id, write).await
     }
     async fn for_each_channel(
         &self,
