@@ -10,6 +10,7 @@
 mod answer;
 mod generate;
 mod network;
+pub mod process;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
