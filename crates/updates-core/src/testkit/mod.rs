@@ -8,6 +8,7 @@
 //! crypto or real message contents.
 
 mod answer;
+pub mod crash;
 mod generate;
 mod network;
 pub mod process;
