@@ -9,6 +9,7 @@
 
 mod answer;
 pub mod crash;
+pub mod e2e;
 mod generate;
 mod network;
 pub mod process;
