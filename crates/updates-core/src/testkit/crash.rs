@@ -1,5 +1,5 @@
 //! A kill -9 harness for storage backends: a child process runs the
-//! [`Manager`](crate::Manager) over the [`FakeServer`] on the backend and
+//! [`Manager`] over the [`FakeServer`] on the backend and
 //! reports every batch its handler finished and every checkpoint the
 //! backend acknowledged; the parent SIGKILLs it at a seeded random moment,
 //! reopens the database and checks it.
