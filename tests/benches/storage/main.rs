@@ -10,8 +10,10 @@
 //!   mode; an SQLite prepared upsert with the same pragmas). Alternating
 //!   rounds on fresh databases; the median of the paired ratios.
 //! - `manager_*`: the `Manager`'s in-order throughput (the updates bench
-//!   stream: one `updateNewMessage` per container) on each backend, vs
-//!   `MemoryStorage` in the same run. Paired rounds, median ratio.
+//!   stream: one `updateNewMessage` per container; 1,000,000 updates, or
+//!   200,000 in the modes that fsync every batch) on each backend, vs
+//!   `MemoryStorage` on the same stream in the same run. Five paired
+//!   rounds, median ratio.
 //! - `disk_*_10k_channels`: bytes on disk for one account with 10,000
 //!   channels (pts and access hash each) vs the raw payload (keys and
 //!   values, 48 bytes a channel).
