@@ -1,7 +1,9 @@
-//! The updates scenario: an `updates_core::Manager` on a `MemoryStorage`
-//! against the `testkit` fake Telegram server, over a lossy network that
-//! drops, duplicates and reorders containers, optionally restarted
-//! mid-stream on the same storage; and what it measured ([`UpdatesReport`]).
+//! The updates scenario: an `updates_core::Manager` on a `MemoryStorage` or
+//! on `updates-storage-sled` ([`Store`]) against the `testkit` fake
+//! Telegram server, over a lossy network that drops, duplicates and
+//! reorders containers, optionally restarted mid-stream (on sled, closing
+//! the database and reopening it from disk); and what it measured
+//! ([`UpdatesReport`]).
 //!
 //! Everything is seeded and the scenario is meant to run on a paused tokio
 //! clock ([`run_lossy_blocking`] builds one), so a seed always gives the
@@ -267,6 +269,8 @@ pub struct NetworkCounts {
 pub struct UpdatesReport {
     /// The scenario that ran.
     pub scenario: LossyScenario,
+    /// Where the state was kept ([`Store::describe`]).
+    pub store: String,
     /// What the network did.
     pub network: NetworkCounts,
     /// Events the server created.
@@ -342,10 +346,48 @@ impl UpdatesReport {
 
 type RunTask = JoinHandle<Result<(), updates_core::Error>>;
 
+/// Where the scenario keeps its update state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Store {
+    /// `MemoryStorage`, kept across the restart.
+    Memory,
+    /// `updates-storage-sled` in this folder, closed at the restart and
+    /// reopened from disk.
+    Sled(std::path::PathBuf),
+}
+
+impl Store {
+    /// How the report names it.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Memory => "MemoryStorage (in memory, kept across the restart)".into(),
+            Store::Sled(path) => {
+                format!("sled at {} (closed and reopened from disk at the restart)", path.display())
+            }
+        }
+    }
+
+    fn open(&self) -> Result<updates_core::testkit::e2e::Stores, String> {
+        match self {
+            Store::Memory => {
+                let m = Arc::new(MemoryStorage::new());
+                Ok((m.clone(), m))
+            }
+            Store::Sled(path) => {
+                let s = updates_storage_sled::SledStorage::open(path)
+                    .map_err(|e| format!("opening sled: {e}"))?;
+                let s = Arc::new(s);
+                Ok((s.clone(), s))
+            }
+        }
+    }
+}
+
 struct Parts {
     server: Arc<FakeServer>,
     client: Arc<CountingClient<FakeServer>>,
-    storage: Arc<MemoryStorage>,
+    storage: Arc<dyn StateStorage>,
+    hasher: Arc<dyn ChannelAccessHasher>,
     recorder: Arc<Recorder>,
     errors: Arc<AtomicU64>,
 }
@@ -355,7 +397,7 @@ impl Parts {
         let errors = Arc::clone(&self.errors);
         let config = Config::new(self.recorder.clone())
             .storage(self.storage.clone())
-            .access_hasher(self.storage.clone())
+            .access_hasher(self.hasher.clone())
             .max_channel_diffs(4)
             .on_error(move |_| {
                 errors.fetch_add(1, Ordering::Relaxed);
@@ -408,6 +450,16 @@ pub async fn run_lossy_then(
     scenario: LossyScenario,
     next: Option<Arc<dyn Handler>>,
 ) -> Result<UpdatesReport, String> {
+    run_lossy_on(scenario, &Store::Memory, next).await
+}
+
+/// As [`run_lossy_then`] on `store`: with [`Store::Sled`] the restart
+/// closes the database and reopens it from disk.
+pub async fn run_lossy_on(
+    scenario: LossyScenario,
+    store: &Store,
+    next: Option<Arc<dyn Handler>>,
+) -> Result<UpdatesReport, String> {
     let started = tokio::time::Instant::now();
     let cfg = FakeConfig {
         channels: scenario.channels,
@@ -418,10 +470,12 @@ pub async fn run_lossy_then(
         ..FakeConfig::default()
     };
     let server = Arc::new(FakeServer::new(scenario.seed, cfg));
-    let parts = Parts {
+    let (storage, hasher) = store.open()?;
+    let mut parts = Parts {
         client: Arc::new(CountingClient::new(server.clone())),
         server,
-        storage: Arc::new(MemoryStorage::new()),
+        storage,
+        hasher,
         recorder: Arc::new(match next {
             Some(next) => Recorder::then(next),
             None => Recorder::default(),
@@ -432,7 +486,7 @@ pub async fn run_lossy_then(
     parts.storage.set_state(USER, parts.server.state()).await.map_err(storage_error)?;
     for (id, pts, hash) in parts.server.channels() {
         parts.storage.set_channel_pts(USER, id, pts).await.map_err(storage_error)?;
-        parts.storage.set_channel_access_hash(USER, id, hash).await.map_err(storage_error)?;
+        parts.hasher.set_channel_access_hash(USER, id, hash).await.map_err(storage_error)?;
     }
 
     let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x006e_6574_776f_726b);
@@ -460,6 +514,13 @@ pub async fn run_lossy_then(
         }
         if scenario.restart_after == Some(step) {
             stop(&manager, task).await?;
+            if *store != Store::Memory {
+                // a process restart: every handle closed, the files reopened
+                drop(manager);
+                let placeholder = Arc::new(MemoryStorage::new());
+                (parts.storage, parts.hasher) = (placeholder.clone(), placeholder);
+                (parts.storage, parts.hasher) = store.open()?;
+            }
             for _ in 0..scenario.downtime {
                 parts.server.generate();
                 counts.generated += 1;
@@ -487,7 +548,9 @@ pub async fn run_lossy_then(
     // anything late (a duplicate delivery) would show up now
     tokio::time::sleep(Duration::from_secs(5)).await;
     stop(&manager, task).await?;
-    Ok(measure(scenario, &parts, counts, runs, started.elapsed()).await)
+    let mut report = measure(scenario, &parts, counts, runs, started.elapsed()).await;
+    report.store = store.describe();
+    Ok(report)
 }
 
 async fn measure(
@@ -512,6 +575,7 @@ async fn measure(
     }
     UpdatesReport {
         scenario,
+        store: String::new(),
         network,
         events: parts.server.all_events().len(),
         skipped: parts.server.all_events().len() - expected.len(),
@@ -547,10 +611,18 @@ async fn measure(
 /// # Ok::<(), String>(())
 /// ```
 pub fn run_lossy_blocking(scenario: LossyScenario) -> Result<UpdatesReport, String> {
+    run_lossy_blocking_on(scenario, &Store::Memory)
+}
+
+/// As [`run_lossy_blocking`] on `store`.
+pub fn run_lossy_blocking_on(
+    scenario: LossyScenario,
+    store: &Store,
+) -> Result<UpdatesReport, String> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
         .map_err(|e| format!("runtime: {e}"))?
-        .block_on(run_lossy(scenario))
+        .block_on(run_lossy_on(scenario, store, None))
 }

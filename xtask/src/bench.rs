@@ -18,6 +18,7 @@ struct Bench {
 const BENCHES: &[Bench] = &[
     // updates
     Bench { name: "updates", package: "updates-core", target: "updates" },
+    Bench { name: "storage", package: "integration-tests", target: "storage" },
     // vk
     Bench { name: "vk", package: "vk-callback", target: "vk" },
     // push

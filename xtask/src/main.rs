@@ -30,7 +30,7 @@ commands:
   test            the whole gate: prerequisites, fmt, clippy, tests, doctests, docs, deps, tidy
   deps            check the crate-map dependency rules
   tidy            check module docs, test hygiene and READMEs
-  demo            run the main job on embedded defaults
+  demo [--data DIR]  run the main job on embedded defaults (updates state in DIR)
   bench [name..]  run benchmarks, writing target/bench/<name>.json
   interop         install Baileys (npm, cached) and run the auth interop tests";
 
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Some("test" | "ci") => gate::run(),
         Some("deps") => deps::run(),
         Some("tidy") => tidy::run(),
-        Some("demo") => demo::run(),
+        Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("interop") => interop::run(),
         Some("help" | "-h" | "--help") => {

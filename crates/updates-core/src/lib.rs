@@ -65,7 +65,9 @@ pub use config::{Callback, ChannelCallback, Config, ErrorCallback};
 pub use error::{ClientError, Error, HandlerError, StorageError};
 pub use manager::{Manager, Runner};
 pub use memory::MemoryStorage;
-pub use ports::{Batch, ChannelAccessHasher, Checkpoint, Handler, RawClient, StateStorage};
+pub use ports::{
+    Batch, ChannelAccessHasher, Checkpoint, Handler, RawClient, StateStorage, StateWrite,
+};
 pub use tl::{
     ChannelDifference, Chat, Difference, DifferenceBody, GetChannelDifference, GetDifference,
     InputChannel, Message, Peer, RpcError, State, Update, Updates, User,

@@ -2,7 +2,8 @@
 //! [`ChannelAccessHasher`], the manager's defaults.
 //!
 //! It keeps everything in a mutex-guarded map and loses it with the
-//! process; use a persistent backend crate to survive restarts.
+//! process; use a persistent backend crate to survive restarts. A
+//! checkpoint is applied under one lock, so readers never see half of it.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -10,7 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 
 use crate::error::StorageError;
-use crate::ports::{ChannelAccessHasher, StateStorage};
+use crate::ports::{ChannelAccessHasher, StateStorage, StateWrite};
 use crate::tl::State;
 
 #[derive(Debug, Default)]
@@ -110,6 +111,23 @@ impl StateStorage for MemoryStorage {
         pts: i32,
     ) -> Result<(), StorageError> {
         self.lock().entry(user_id).or_default().channels.insert(channel_id, pts);
+        Ok(())
+    }
+
+    async fn delete_channel(&self, user_id: i64, channel_id: i64) -> Result<(), StorageError> {
+        if let Some(account) = self.lock().get_mut(&user_id) {
+            account.channels.remove(&channel_id);
+        }
+        Ok(())
+    }
+
+    async fn write_checkpoint(&self, user_id: i64, write: &StateWrite) -> Result<(), StorageError> {
+        let mut accounts = self.lock();
+        let account = accounts.entry(user_id).or_default();
+        if let Some(state) = write.state {
+            account.state = Some(state);
+        }
+        account.channels.extend(write.channels.iter().copied());
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use updates_core::conformance::{Op, check_ops, run_access_hasher, run_state_storage};
-use updates_core::{MemoryStorage, State};
+use updates_core::{MemoryStorage, State, StateWrite};
 
 #[tokio::test]
 async fn memory_storage_conforms() {
@@ -34,7 +34,14 @@ fn op() -> impl Strategy<Value = Op> {
         v.clone().prop_map(Op::SetSeq),
         (v.clone(), v.clone()).prop_map(|(d, s)| Op::SetDateSeq(d, s)),
         c.clone().prop_map(Op::GetChannelPts),
-        (c, v).prop_map(|(c, p)| Op::SetChannelPts(c, p)),
+        (c.clone(), v.clone()).prop_map(|(c, p)| Op::SetChannelPts(c, p)),
+        c.clone().prop_map(Op::DeleteChannel),
+        (proptest::option::of(v.clone()), proptest::collection::btree_map(c, v, 0..3)).prop_map(
+            |(s, channels)| Op::WriteCheckpoint(StateWrite {
+                state: s.map(|p| State { pts: p, qts: p, date: p, seq: p }),
+                channels: channels.into_iter().collect(),
+            })
+        ),
         Just(Op::ForEachChannel),
     ]
 }

@@ -9,4 +9,5 @@ mod demo;
 mod table;
 mod telegram_push;
 mod updates;
+mod updates_sled;
 mod vk_push;

@@ -2,8 +2,8 @@
 //! (feature `conformance`): every backend runs it. Each check panics with
 //! a message naming the broken rule.
 //!
-//! Checks use their own account ids (offset by `base`), so one store can
-//! run the whole suite. The model check compares a backend with an
+//! Checks use their own account ids (offset by `base`, up to `base + 400`),
+//! so one store can run the whole suite. The model check compares a backend with an
 //! in-memory model over random operation sequences.
 
 mod model;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub use model::{Op, check_ops, random_ops};
 
 use crate::error::StorageError;
-use crate::ports::{ChannelAccessHasher, StateStorage};
+use crate::ports::{ChannelAccessHasher, StateStorage, StateWrite};
 use crate::tl::State;
 
 fn st(pts: i32, qts: i32, date: i32, seq: i32) -> State {
@@ -28,6 +28,8 @@ pub async fn run_state_storage(storage: Arc<dyn StateStorage>, base: i64) {
     channel_iteration(storage.as_ref(), base + 3).await;
     accounts_are_isolated(storage.as_ref(), base + 4, base + 5).await;
     large_values(storage.as_ref(), base + 6).await;
+    delete_channel(storage.as_ref(), base + 7, base + 8).await;
+    write_checkpoint(storage.as_ref(), base + 9).await;
     concurrent_writers(storage.clone(), base + 10).await;
     random_ops(storage.as_ref(), base + 100, 7, 300).await;
 }
@@ -206,6 +208,57 @@ pub async fn large_values(s: &dyn StateStorage, user: i64) {
         s.set_state(user, big).await.expect("extreme account id");
         assert_eq!(s.get_state(user).await.expect("get"), Some(big), "account id {user}");
     }
+}
+
+/// `delete_channel` removes exactly one channel of one account; deleting
+/// an absent channel (or one of an unknown account) is `Ok`.
+pub async fn delete_channel(s: &dyn StateStorage, user: i64, other: i64) {
+    s.delete_channel(user, 5).await.expect("deleting in an unknown account must be Ok");
+    s.set_state(user, st(1, 2, 3, 4)).await.expect("set_state");
+    for (c, pts) in [(5, 50), (6, 60), (7, 70)] {
+        s.set_channel_pts(user, c, pts).await.expect("set_channel_pts");
+        s.set_channel_pts(other, c, pts + 1).await.expect("set_channel_pts other");
+    }
+    s.delete_channel(user, 6).await.expect("delete_channel");
+    assert_eq!(s.get_channel_pts(user, 6).await.expect("get"), None, "deleted channel still there");
+    assert_eq!(channels_of(s, user).await, [(5, 50), (7, 70)], "delete touched other channels");
+    assert_eq!(
+        channels_of(s, other).await,
+        [(5, 51), (6, 61), (7, 71)],
+        "delete touched another account"
+    );
+    assert_eq!(s.get_state(user).await.expect("get"), Some(st(1, 2, 3, 4)), "delete moved state");
+    s.delete_channel(user, 6).await.expect("deleting an absent channel must be Ok");
+    s.delete_channel(user, 99).await.expect("deleting a never-stored channel must be Ok");
+    s.set_channel_pts(user, 6, 65).await.expect("set after delete");
+    assert_eq!(s.get_channel_pts(user, 6).await.expect("get"), Some(65), "set after delete lost");
+}
+
+/// `write_checkpoint` writes the state (keeping channels) and every
+/// channel pts; with no state it leaves the state alone and needs none.
+pub async fn write_checkpoint(s: &dyn StateStorage, user: i64) {
+    let only_channels = StateWrite { state: None, channels: vec![(3, 30), (-4, 40)] };
+    s.write_checkpoint(user, &only_channels).await.expect("channels without a state");
+    assert_eq!(s.get_state(user).await.expect("get"), None, "a channel write created a state");
+    assert_eq!(channels_of(s, user).await, [(-4, 40), (3, 30)], "channel pts of a checkpoint");
+    let both = StateWrite { state: Some(st(9, 8, 7, 6)), channels: vec![(3, 31), (5, 50)] };
+    s.write_checkpoint(user, &both).await.expect("state and channels");
+    assert_eq!(s.get_state(user).await.expect("get"), Some(st(9, 8, 7, 6)), "checkpoint state");
+    assert_eq!(
+        channels_of(s, user).await,
+        [(-4, 40), (3, 31), (5, 50)],
+        "a checkpoint's state must keep the channels it does not name"
+    );
+    let only_state = StateWrite { state: Some(st(10, 8, 7, 6)), channels: vec![] };
+    s.write_checkpoint(user, &only_state).await.expect("state only");
+    assert_eq!(s.get_state(user).await.expect("get"), Some(st(10, 8, 7, 6)));
+    s.write_checkpoint(user, &StateWrite::default()).await.expect("an empty checkpoint is Ok");
+    assert_eq!(s.get_state(user).await.expect("get"), Some(st(10, 8, 7, 6)), "empty write moved");
+    let many: Vec<(i64, i32)> = (100..1100).map(|c| (c, i32::try_from(c).unwrap_or(0))).collect();
+    s.write_checkpoint(user, &StateWrite { state: None, channels: many })
+        .await
+        .expect("a checkpoint with 1000 channels");
+    assert_eq!(channels_of(s, user).await.len(), 1003, "channels of a large checkpoint lost");
 }
 
 /// Concurrent writers on different channels and accounts lose nothing.

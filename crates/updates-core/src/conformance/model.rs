@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::ports::StateStorage;
+use crate::ports::{StateStorage, StateWrite};
 use crate::tl::State;
 
 /// One storage operation on the account under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs, reason = "each variant is the StateStorage method of the same name")]
 pub enum Op {
     GetState,
@@ -22,6 +22,8 @@ pub enum Op {
     SetDateSeq(i32, i32),
     GetChannelPts(i64),
     SetChannelPts(i64, i32),
+    DeleteChannel(i64),
+    WriteCheckpoint(StateWrite),
     ForEachChannel,
 }
 
@@ -49,7 +51,7 @@ pub async fn check_ops(storage: &dyn StateStorage, user: i64, ops: &[Op]) -> Res
     let mut m = Model::default();
     for (i, op) in ops.iter().enumerate() {
         let fail = |what: String| Err(format!("op {i} {op:?}: {what}"));
-        let partial = match *op {
+        let partial = match op.clone() {
             Op::GetState => {
                 let got = storage.get_state(user).await.map_err(|e| e.to_string())?;
                 if got != m.state {
@@ -72,6 +74,19 @@ pub async fn check_ops(storage: &dyn StateStorage, user: i64, ops: &[Op]) -> Res
             Op::SetChannelPts(c, p) => {
                 storage.set_channel_pts(user, c, p).await.map_err(|e| e.to_string())?;
                 m.channels.insert(c, p);
+                continue;
+            }
+            Op::DeleteChannel(c) => {
+                storage.delete_channel(user, c).await.map_err(|e| e.to_string())?;
+                m.channels.remove(&c);
+                continue;
+            }
+            Op::WriteCheckpoint(w) => {
+                storage.write_checkpoint(user, &w).await.map_err(|e| e.to_string())?;
+                if let Some(s) = w.state {
+                    m.state = Some(s);
+                }
+                m.channels.extend(w.channels.iter().copied());
                 continue;
             }
             Op::ForEachChannel => {
@@ -116,7 +131,7 @@ pub async fn random_ops(storage: &dyn StateStorage, user: i64, seed: u64, n: usi
     for _ in 0..n {
         let v = rng.random_range(-5..1000);
         let c = rng.random_range(-3..12i64);
-        ops.push(match rng.random_range(0..10) {
+        ops.push(match rng.random_range(0..12) {
             0 => Op::GetState,
             1 => Op::SetState(State { pts: v, qts: v / 2, date: v * 3, seq: v % 7 }),
             2 => Op::SetPts(v),
@@ -126,6 +141,11 @@ pub async fn random_ops(storage: &dyn StateStorage, user: i64, seed: u64, n: usi
             6 => Op::SetDateSeq(v, v + 1),
             7 => Op::GetChannelPts(c),
             8 => Op::SetChannelPts(c, v),
+            9 => Op::DeleteChannel(c),
+            10 => Op::WriteCheckpoint(StateWrite {
+                state: rng.random_bool(0.5).then_some(State { pts: v, qts: v, date: v, seq: v }),
+                channels: (0..rng.random_range(0..4)).map(|k| (c + k, v + 1)).collect(),
+            }),
             _ => Op::ForEachChannel,
         });
     }

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::ports::RawClient;
+use crate::ports::{RawClient, StateWrite};
 use crate::tl::{State, Updates};
 
 /// Input queued by `handle` / `handle_affected`.
@@ -108,9 +108,17 @@ pub struct Runner {
     engine: Engine,
     rx: mpsc::Receiver<Input>,
     stop: watch::Receiver<bool>,
+    /// The common state last written successfully.
     persisted: State,
-    /// Channel checkpoints whose write failed, retried with the next one.
+    /// A common state not written yet (its write failed).
+    pending: Option<State>,
+    /// Channel pts not written yet (their write failed).
     unsaved: std::collections::HashMap<i64, i32>,
+    /// Inaccessible channels whose delete failed, retried after the next
+    /// successful checkpoint.
+    undeleted: std::collections::HashSet<i64>,
+    /// The reused buffer of a checkpoint write.
+    write: StateWrite,
 }
 
 impl std::fmt::Debug for Runner {
@@ -167,7 +175,10 @@ impl Manager {
             rx,
             stop,
             persisted,
+            pending: None,
             unsaved: std::collections::HashMap::new(),
+            undeleted: std::collections::HashSet::new(),
+            write: StateWrite::default(),
         })
     }
 

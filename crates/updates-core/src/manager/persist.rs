@@ -1,9 +1,11 @@
-//! Persisting a batch's checkpoint after the handler returned, with the
-//! narrowest storage call that covers what changed.
+//! Persisting a batch's checkpoint after the handler returned, as one
+//! [`StateStorage::write_checkpoint`](crate::StateStorage::write_checkpoint)
+//! call, and forgetting channels that became inaccessible.
 //!
-//! A failed write is reported and retried: the next common checkpoint is
-//! diffed against the last state written successfully, and a channel whose
-//! write failed is written again with the next checkpoint of any box.
+//! A failed write is reported and retried: the common state is written
+//! again with the next checkpoint until a write succeeds, and a channel
+//! whose write failed rides along with the next checkpoint of any box. A
+//! failed delete is retried after the next successful checkpoint.
 
 use super::Runner;
 use crate::error::Error;
@@ -11,51 +13,63 @@ use crate::ports::Checkpoint;
 
 impl Runner {
     pub(super) async fn persist(&mut self, checkpoint: Checkpoint) {
-        let storage = &self.config.storage;
-        let user = self.user_id;
-        let result = match checkpoint {
-            Checkpoint::None => return,
+        let mut write = std::mem::take(&mut self.write);
+        write.clear();
+        match checkpoint {
+            Checkpoint::None => {}
             Checkpoint::Channel { channel_id, pts } => {
-                self.unsaved.remove(&channel_id);
-                let r = storage.set_channel_pts(user, channel_id, pts).await;
-                if r.is_err() {
-                    self.unsaved.insert(channel_id, pts);
-                }
-                r
+                self.unsaved.insert(channel_id, pts);
+                self.undeleted.remove(&channel_id);
             }
-            Checkpoint::Common(s) if s == self.persisted => Ok(()),
-            Checkpoint::Common(s) => {
-                let old = self.persisted;
-                let pts = s.pts != old.pts;
-                let qts = s.qts != old.qts;
-                let date = s.date != old.date;
-                let seq = s.seq != old.seq;
-                let result = match (pts, qts, date, seq) {
-                    (true, false, false, false) => storage.set_pts(user, s.pts).await,
-                    (false, true, false, false) => storage.set_qts(user, s.qts).await,
-                    (false, false, true, false) => storage.set_date(user, s.date).await,
-                    (false, false, false, true) => storage.set_seq(user, s.seq).await,
-                    (false, false, true, true) => storage.set_date_seq(user, s.date, s.seq).await,
-                    _ => storage.set_state(user, s).await,
-                };
-                if result.is_ok() {
-                    self.persisted = s;
-                }
-                result
-            }
-        };
-        if let Err(source) = result {
-            self.report(Error::Storage { during: "persisting a checkpoint", source });
+            // a state equal to the stored one also cancels an older unsaved one
+            Checkpoint::Common(s) => self.pending = (s != self.persisted).then_some(s),
+        }
+        write.state = self.pending;
+        write.channels.extend(self.unsaved.iter().map(|(c, p)| (*c, *p)));
+        if write.is_empty() {
+            self.write = write;
             return;
         }
-        let retry: Vec<(i64, i32)> = self.unsaved.iter().map(|(c, p)| (*c, *p)).collect();
-        for (channel_id, pts) in retry {
-            match self.config.storage.set_channel_pts(user, channel_id, pts).await {
+        match self.config.storage.write_checkpoint(self.user_id, &write).await {
+            Ok(()) => {
+                if let Some(s) = write.state {
+                    self.persisted = s;
+                }
+                self.pending = None;
+                self.unsaved.clear();
+                self.write = write;
+                self.retry_deletes().await;
+            }
+            Err(source) => {
+                // `pending` and `unsaved` are kept: written with the next one
+                self.write = write;
+                self.report(Error::Storage { during: "persisting a checkpoint", source });
+            }
+        }
+    }
+
+    /// Drops a channel's stored pts once the engine dropped the channel,
+    /// so the next start does not catch it up (and fail) again.
+    pub(super) async fn forget_channel(&mut self, channel_id: i64) {
+        self.unsaved.remove(&channel_id);
+        if let Err(source) = self.config.storage.delete_channel(self.user_id, channel_id).await {
+            self.undeleted.insert(channel_id);
+            self.report(Error::Storage { during: "deleting an inaccessible channel", source });
+        }
+    }
+
+    async fn retry_deletes(&mut self) {
+        let retry: Vec<i64> = self.undeleted.iter().copied().collect();
+        for channel_id in retry {
+            match self.config.storage.delete_channel(self.user_id, channel_id).await {
                 Ok(()) => {
-                    self.unsaved.remove(&channel_id);
+                    self.undeleted.remove(&channel_id);
                 }
                 Err(source) => {
-                    self.report(Error::Storage { during: "persisting a checkpoint", source });
+                    self.report(Error::Storage {
+                        during: "deleting an inaccessible channel",
+                        source,
+                    });
                     return;
                 }
             }

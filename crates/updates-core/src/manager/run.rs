@@ -257,7 +257,10 @@ impl Runner {
             }
             Action::TooLong => (self.config.on_too_long)(),
             Action::ChannelTooLong(id) => (self.config.on_channel_too_long)(id),
-            Action::ChannelInaccessible(id) => (self.config.on_channel_inaccessible)(id),
+            Action::ChannelInaccessible(id) => {
+                self.forget_channel(id).await;
+                (self.config.on_channel_inaccessible)(id);
+            }
             Action::Report(e) => self.report(e),
         }
         Ok(())

@@ -9,4 +9,4 @@ mod storage;
 pub use client::RawClient;
 pub use handler::{Batch, Checkpoint, Handler};
 pub use hasher::ChannelAccessHasher;
-pub use storage::StateStorage;
+pub use storage::{StateStorage, StateWrite};

@@ -8,8 +8,11 @@
 //! crypto or real message contents.
 
 mod answer;
+pub mod crash;
+pub mod e2e;
 mod generate;
 mod network;
+pub mod process;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};

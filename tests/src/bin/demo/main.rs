@@ -2,9 +2,11 @@
 //! embedded defaults and prints what it measured, then one message through
 //! two domains (VK callback → push).
 //!
-//! Every store here is in memory except the auth state of the "auth on
-//! disk" section (a Baileys folder and SQLite under `target/demo-data`);
-//! the output says so. Everything is seeded and
+//! The updates section keeps its state in sled (a temporary folder, or
+//! `--data DIR`), reopened from disk at its restart; the "auth on disk"
+//! section keeps the auth state in a Baileys folder and SQLite under
+//! `target/demo-data`; the other stores are in memory. The output names
+//! each. Everything is seeded and
 //! loopback-only; the process exits non-zero if any check fails. One module
 //! per section; this file holds the checks and the order.
 
@@ -69,14 +71,15 @@ pub(crate) fn yes(b: bool) -> &'static str {
 
 fn main() -> ExitCode {
     let started = Instant::now();
+    let data = std::env::args().skip_while(|a| a != "--data").nth(1).map(std::path::PathBuf::from);
     println!(
-        "msgkit demo: stores are in memory except the auth state of \"auth on disk\" (files, SQLite in target/demo-data);"
+        "msgkit demo: updates state on sled (reopened from disk at the restart), auth state on files and SQLite (target/demo-data); the other stores in memory;"
     );
     println!(
         "all servers are local fakes on 127.0.0.1; seeds are fixed, so the figures repeat run to run."
     );
     let mut checks = Checks::default();
-    updates::updates(&mut checks);
+    updates::updates(&mut checks, data);
     let runtime =
         match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
             Ok(runtime) => runtime,

@@ -2,12 +2,31 @@
 //! printed as network, delivery, RPC and final-state tables.
 
 use integration_tests::Table;
-use integration_tests::updates::{LossyScenario, UpdatesReport, run_lossy_blocking};
+use integration_tests::updates::{LossyScenario, Store, UpdatesReport, run_lossy_blocking_on};
 
 use crate::{Checks, heading, yes};
 
-pub(crate) fn updates(checks: &mut Checks) {
-    heading("updates: Telegram update sync (updates-core, MemoryStorage)");
+/// The scenario on sled in `data` (a temporary folder unless `--data DIR`
+/// was given; the temporary one is removed afterwards).
+pub(crate) fn updates(checks: &mut Checks, data: Option<std::path::PathBuf>) {
+    heading("updates: Telegram update sync (updates-core on updates-storage-sled)");
+    let temporary = data.is_none();
+    let folder = data.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("msgkit-demo-updates-{}", std::process::id()))
+    });
+    if temporary {
+        // a leftover of an earlier run with the same process id
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+    let store = Store::Sled(folder.clone());
+    if temporary {
+        // the folder's name changes run to run; the output does not
+        println!(
+            "backend: sled in a temporary folder (closed and reopened from disk at the restart)"
+        );
+    } else {
+        println!("backend: {}", store.describe());
+    }
     let scenario = LossyScenario {
         containers: 2000,
         channels: 50,
@@ -15,7 +34,11 @@ pub(crate) fn updates(checks: &mut Checks) {
         downtime: 50,
         ..LossyScenario::default()
     };
-    let report = match run_lossy_blocking(scenario) {
+    let result = run_lossy_blocking_on(scenario, &store);
+    if temporary {
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+    let report = match result {
         Ok(report) => report,
         Err(e) => return checks.check(format!("updates scenario: {e}"), false),
     };
@@ -28,8 +51,8 @@ pub(crate) fn updates(checks: &mut Checks) {
 fn print_updates(r: &UpdatesReport) {
     let s = &r.scenario;
     println!(
-        "fake Telegram server (seed {}, {} channels, {:.0} % of RPCs fail); the manager restarts on \
-         the same storage after container {} and misses {} while down; virtual clock",
+        "fake Telegram server (seed {}, {} channels, {:.0} % of RPCs fail); the manager restarts \
+         (reopening the database) after container {} and misses {} while down; virtual clock",
         s.seed,
         s.channels,
         s.rpc_error_rate * 100.0,

@@ -124,16 +124,23 @@ impl Handler for Recorder {
 #[derive(Default)]
 pub(super) struct Flaky {
     pub(super) inner: MemoryStorage,
-    /// Fail the next `n` `set_pts` calls.
+    /// Fail the next `n` checkpoint writes carrying a common state.
     pub(super) fail_set_pts: AtomicUsize,
-    /// Fail the next `n` `set_channel_pts` calls.
+    /// Fail the next `n` checkpoint writes carrying channel pts.
     pub(super) fail_set_channel: AtomicUsize,
+    /// Fail the next `n` `delete_channel` calls.
+    pub(super) fail_delete: AtomicUsize,
     /// Fail every `get_channel_pts`.
     pub(super) fail_get_channel: std::sync::atomic::AtomicBool,
 }
 
 fn boom() -> StorageError {
     StorageError::Backend("disk on fire".into())
+}
+
+/// Takes one failure from `left` if any is left.
+fn take(left: &AtomicUsize) -> bool {
+    left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
 }
 
 #[async_trait]
@@ -145,11 +152,6 @@ impl StateStorage for Flaky {
         self.inner.set_state(user_id, state).await
     }
     async fn set_pts(&self, user_id: i64, pts: i32) -> Result<(), StorageError> {
-        let left = self.fail_set_pts.load(Ordering::SeqCst);
-        if left > 0 {
-            self.fail_set_pts.store(left - 1, Ordering::SeqCst);
-            return Err(boom());
-        }
         self.inner.set_pts(user_id, pts).await
     }
     async fn set_qts(&self, user_id: i64, qts: i32) -> Result<(), StorageError> {
@@ -171,12 +173,22 @@ impl StateStorage for Flaky {
         self.inner.get_channel_pts(user_id, id).await
     }
     async fn set_channel_pts(&self, user_id: i64, id: i64, pts: i32) -> Result<(), StorageError> {
-        let left = self.fail_set_channel.load(Ordering::SeqCst);
-        if left > 0 {
-            self.fail_set_channel.store(left - 1, Ordering::SeqCst);
+        self.inner.set_channel_pts(user_id, id, pts).await
+    }
+    async fn delete_channel(&self, user_id: i64, id: i64) -> Result<(), StorageError> {
+        if take(&self.fail_delete) {
             return Err(boom());
         }
-        self.inner.set_channel_pts(user_id, id, pts).await
+        self.inner.delete_channel(user_id, id).await
+    }
+    async fn write_checkpoint(&self, user_id: i64, write: &StateWrite) -> Result<(), StorageError> {
+        if write.state.is_some() && take(&self.fail_set_pts) {
+            return Err(boom());
+        }
+        if !write.channels.is_empty() && take(&self.fail_set_channel) {
+            return Err(boom());
+        }
+        self.inner.write_checkpoint(user_id, write).await
     }
     async fn for_each_channel(
         &self,

@@ -258,3 +258,90 @@ async fn failed_channel_write_is_retried_with_the_next_checkpoint() {
     manager.stop();
     task.await.expect("join").expect("run");
 }
+
+#[tokio::test(start_paused = true)]
+async fn s38_inaccessible_channel_is_deleted_from_storage_and_not_retried_after_restart() {
+    let storage = Arc::new(Flaky::default());
+    storage.inner.set_state(1, state(100)).await.expect("seed");
+    storage.inner.set_channel_pts(1, 7, 20).await.expect("seed");
+    storage.inner.set_channel_pts(1, 8, 40).await.expect("seed");
+    let hasher = Arc::new(MemoryStorage::new());
+    hasher.set_channel_access_hash(1, 7, 77).await.expect("seed");
+    hasher.set_channel_access_hash(1, 8, 88).await.expect("seed");
+    // the first delete fails: retried after the next successful checkpoint
+    storage.fail_delete.store(1, Ordering::SeqCst);
+    let (errs, on_error) = errors();
+    let (gone, on_gone) = counter();
+    let rec = Arc::new(Recorder::default());
+    let config = Config::new(rec.clone())
+        .storage(storage.clone())
+        .access_hasher(hasher.clone())
+        .on_error(on_error)
+        .on_channel_inaccessible(on_gone);
+    let script = Arc::new(Script::default());
+    script.channel(7, Err(ClientError::Rpc(RpcError::new(406, "CHANNEL_PRIVATE"))));
+    let manager = Manager::new(config);
+    let task =
+        tokio::spawn(manager.auth(script.clone(), 1, false, false).await.expect("auth").run());
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(read(&gone), [7]);
+    assert_eq!(read(&errs), ["state storage failed while deleting an inaccessible channel"]);
+    assert_eq!(storage.inner.get_channel_pts(1, 7).await.expect("get"), Some(20), "not yet");
+    manager.handle(nm(101)).await.expect("handle");
+    rec.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(storage.inner.get_channel_pts(1, 7).await.expect("get"), None, "delete retried");
+    assert_eq!(storage.inner.get_channel_pts(1, 8).await.expect("get"), Some(40));
+    manager.stop();
+    task.await.expect("join").expect("run 1");
+
+    let script2 = Arc::new(Script::default());
+    let manager2 = Manager::new(
+        Config::new(Arc::new(Recorder::default())).storage(storage.clone()).access_hasher(hasher),
+    );
+    let task2 =
+        tokio::spawn(manager2.auth(script2.clone(), 1, false, false).await.expect("auth").run());
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut log = script2.log();
+    log.sort();
+    assert_eq!(log, ["gcd 8 40 88", "gd 101 0 5"], "the dropped channel was caught up again");
+    manager2.stop();
+    task2.await.expect("join").expect("run 2");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_common_write_is_retried_with_a_channel_checkpoint() {
+    let storage = Arc::new(Flaky::default());
+    storage.inner.set_state(1, state(100)).await.expect("seed");
+    storage.inner.set_channel_pts(1, 7, 20).await.expect("seed");
+    let hasher = Arc::new(MemoryStorage::new());
+    hasher.set_channel_access_hash(1, 7, 77).await.expect("seed");
+    let (errs, on_error) = errors();
+    let rec = Arc::new(Recorder::default());
+    let config = Config::new(rec.clone())
+        .storage(storage.clone())
+        .access_hasher(hasher)
+        .catch_up_channels(false)
+        .on_error(on_error);
+    let manager = Manager::new(config);
+    let task = tokio::spawn(
+        manager.auth(Arc::new(Script::default()), 1, false, false).await.expect("auth").run(),
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    storage.fail_set_pts.store(1, Ordering::SeqCst);
+    manager.handle(nm(101)).await.expect("handle");
+    rec.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(storage.inner.get_state(1).await.expect("get").map(|s| s.pts), Some(100));
+    manager
+        .handle(Updates::short(Update::new_channel_message(7, 21, 21), 1))
+        .await
+        .expect("handle");
+    rec.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(storage.inner.get_state(1).await.expect("get").map(|s| s.pts), Some(101));
+    assert_eq!(storage.inner.get_channel_pts(1, 7).await.expect("get"), Some(21));
+    assert_eq!(read(&errs), ["state storage failed while persisting a checkpoint"]);
+    manager.stop();
+    task.await.expect("join").expect("run");
+}
