@@ -171,13 +171,13 @@ impl FcmClient {
     /// Sends `message` (one attempt; a 401 refreshes the token and resends
     /// once).
     pub async fn send(&self, message: &Message) -> Result<SendResponse, SendError> {
-        self.post_message(message, false).await
+        self.send_once(message, false).await
     }
 
     /// Asks FCM to validate `message` without delivering it
     /// (`validate_only`, a dry run).
     pub async fn validate(&self, message: &Message) -> Result<SendResponse, SendError> {
-        self.post_message(message, true).await
+        self.send_once(message, true).await
     }
 
     /// Sends `message`, retrying as `policy` says; returns the final
@@ -192,7 +192,7 @@ impl FcmClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.post_message(message, validate_only).await;
+            let result = self.send_once(message, validate_only).await;
             let verdict = backoff.decide(attempt, message.target.token().is_some(), &result);
             match verdict {
                 Verdict::Retry(delay) => {
@@ -204,7 +204,7 @@ impl FcmClient {
         }
     }
 
-    async fn post_message(
+    pub(crate) async fn send_once(
         &self,
         message: &Message,
         validate_only: bool,

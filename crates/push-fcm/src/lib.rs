@@ -7,7 +7,10 @@
 //!   in flight, refreshed before expiry, refreshed once on a 401), HTTP/2
 //!   over rustls with bounded concurrency;
 //! - a sans-IO retry policy ([`Backoff`], [`Verdict`]) that classifies
-//!   FCM's errors (dead token, transient with `Retry-After`, permanent).
+//!   FCM's errors (dead token, transient with `Retry-After`, permanent),
+//!   and a [`Dispatcher`] that drives it over batches with bounded
+//!   concurrency, deletes dead tokens from push-core's `DeviceStore` and
+//!   records exactly one [`Outcome`] per message (counters and callback).
 //!
 //! ```
 //! use push_fcm::{Backoff, FcmClient, Message, RetryPolicy, Target, Verdict, testkit::{FakeFcm, Reply}};
@@ -32,8 +35,10 @@
 
 mod client;
 mod credentials;
+mod dispatch;
 mod error;
 mod message;
+mod outcome;
 mod policy;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -45,12 +50,14 @@ pub use client::{
     SendResponse, TopicResults,
 };
 pub use credentials::{ASSERTION_LIFETIME_SECS, FCM_SCOPE, GOOGLE_TOKEN_URI, ServiceAccount};
+pub use dispatch::{DispatchConfig, Dispatcher, Job};
 pub use error::{ApiError, BoxError, CredentialsError, SendError, TokenError};
 pub use message::{
     AndroidConfig, AndroidNotification, AndroidPriority, ApnsConfig, ApnsFcmOptions, ApnsPayload,
     Aps, ApsAlert, FcmOptions, MAX_PAYLOAD_BYTES, Message, Notification, NotificationPriority,
     ProtoDuration, Target, Visibility, WebpushConfig, WebpushFcmOptions,
 };
+pub use outcome::{Outcome, OutcomeCallback, OutcomeRecord, OutcomeTotals, Owner};
 pub use policy::{Backoff, Class, RetryPolicy, Verdict, classify};
 pub use token::AccessToken;
 pub use transport::{HttpVersion, Roots};
