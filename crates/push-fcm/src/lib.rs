@@ -10,7 +10,9 @@
 //!   FCM's errors (dead token, transient with `Retry-After`, permanent),
 //!   and a [`Dispatcher`] that drives it over batches with bounded
 //!   concurrency, deletes dead tokens from push-core's `DeviceStore` and
-//!   records exactly one [`Outcome`] per message (counters and callback).
+//!   records exactly one [`Outcome`] per message (counters and callback);
+//! - the push-core plugin [`FcmHandler`] (registered as `fcm`) with
+//!   Tinode's config and Tinode's receipt → message expansion.
 //!
 //! ```
 //! use push_fcm::{Backoff, FcmClient, Message, RetryPolicy, Target, Verdict, testkit::{FakeFcm, Reply}};
@@ -39,6 +41,7 @@ mod dispatch;
 mod error;
 mod message;
 mod outcome;
+mod plugin;
 mod policy;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -54,10 +57,14 @@ pub use dispatch::{DispatchConfig, Dispatcher, Job};
 pub use error::{ApiError, BoxError, CredentialsError, SendError, TokenError};
 pub use message::{
     AndroidConfig, AndroidNotification, AndroidPriority, ApnsConfig, ApnsFcmOptions, ApnsPayload,
-    Aps, ApsAlert, FcmOptions, MAX_PAYLOAD_BYTES, Message, Notification, NotificationPriority,
-    ProtoDuration, Target, Visibility, WebpushConfig, WebpushFcmOptions,
+    Aps, ApsAlert, FcmOptions, MAX_PAYLOAD_BYTES, MAX_TOPIC_PAYLOAD_BYTES, Message, Notification,
+    NotificationPriority, ProtoDuration, Target, Visibility, WebpushConfig, WebpushFcmOptions,
 };
 pub use outcome::{Outcome, OutcomeCallback, OutcomeRecord, OutcomeTotals, Owner};
+pub use plugin::{
+    DEFAULT_BUFFER, DEFAULT_CONCURRENCY, DEFAULT_TIME_TO_LIVE, FcmConfig, FcmHandler, NAME,
+    PlatformConfig, Texts, UserChannels,
+};
 pub use policy::{Backoff, Class, RetryPolicy, Verdict, classify};
 pub use token::AccessToken;
 pub use transport::{HttpVersion, Roots};

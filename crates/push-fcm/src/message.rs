@@ -18,6 +18,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// notification text), in bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
 
+/// FCM's limit for messages to a topic, in bytes.
+pub const MAX_TOPIC_PAYLOAD_BYTES: usize = 2048;
+
 /// Where a message goes: exactly one of a registration token, a topic or a
 /// topic condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

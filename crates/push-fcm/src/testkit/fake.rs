@@ -72,18 +72,25 @@ impl FakeFcm {
     /// Starts a plain-HTTP fake (HTTP/1.1 and prior-knowledge h2c) on
     /// `127.0.0.1:0`.
     pub async fn start() -> std::io::Result<Self> {
-        Self::launch(None).await
+        Self::launch(None)
+    }
+
+    /// [`start`](Self::start) from synchronous code inside a tokio runtime.
+    pub fn start_in_runtime() -> std::io::Result<Self> {
+        Self::launch(None)
     }
 
     /// Starts an HTTPS fake with this server config (its certificate must
     /// be valid for `127.0.0.1`; ALPN `h2` and `http/1.1` are added).
     pub async fn start_tls(mut config: rustls::ServerConfig) -> std::io::Result<Self> {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Self::launch(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+        Self::launch(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
     }
 
-    async fn launch(tls: Option<tokio_rustls::TlsAcceptor>) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+    fn launch(tls: Option<tokio_rustls::TlsAcceptor>) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base_url = format!("{scheme}://{addr}");
@@ -379,9 +386,15 @@ impl Shared {
         bearer.is_some_and(|token| self.state().valid.contains(token))
     }
 
+    /// Waits while answers are held. A held answer goes out a moment after
+    /// release, so a client that gave up meanwhile has had time to reset
+    /// the stream (the answer is then dropped, not counted as completed).
     async fn wait_gate(&self) {
         let mut held = self.held.subscribe();
-        let _ = held.wait_for(|held| !*held).await;
+        if *held.borrow_and_update() {
+            let _ = held.wait_for(|held| !*held).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     async fn send(
