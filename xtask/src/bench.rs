@@ -22,6 +22,7 @@ const BENCHES: &[Bench] = &[
     Bench { name: "vk", package: "vk-callback", target: "vk" },
     // push
     Bench { name: "push", package: "push-stdout", target: "push" },
+    Bench { name: "fcm", package: "push-fcm", target: "fcm" },
     // auth
     Bench { name: "auth", package: "auth-persistence", target: "auth" },
 ];

@@ -1,18 +1,19 @@
 //! [`Dispatcher`]: sends batches of messages through an [`FcmClient`] with
 //! the retry policy, at most `concurrency` at a time across all batches
-//! (a task is spawned only when a slot is free, so there is never an
-//! unbounded number of tasks), removes dead tokens from the
+//! (a batch runs at most `concurrency` worker tasks that take jobs from
+//! one queue, each job under a dispatcher-wide slot, so the number of
+//! tasks is bounded and none is spawned per message), removes dead tokens from the
 //! [`DeviceStore`], and records exactly one [`Outcome`] per message.
 //!
 //! A message's slot is held through its retries: backing off on 429/503
 //! slows the sender down, which is what Google asks for. Dropping a
 //! [`run`](Dispatcher::run) future aborts its tasks; each then records
-//! [`Outcome::Abandoned`], and [`settle`](Dispatcher::settle) waits for
-//! that. It does not build messages; the plugin does.
+//! [`Outcome::Abandoned`] — as does every job still queued — and
+//! [`settle`](Dispatcher::settle) waits for that. It does not build messages; the plugin does.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use push_core::DeviceStore;
 use tokio::sync::{Notify, Semaphore};
@@ -81,7 +82,7 @@ pub struct Dispatcher {
     slots: Arc<Semaphore>,
     recorder: Arc<Recorder>,
     live: Arc<Live>,
-    jobs: AtomicU64,
+    jobs: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -110,7 +111,7 @@ impl Dispatcher {
             config,
             recorder: Arc::new(Recorder::new(callback)),
             live: Arc::default(),
-            jobs: AtomicU64::new(0),
+            jobs: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -126,11 +127,15 @@ impl Dispatcher {
 
     /// Sends every job; returns their outcomes, in job order, when all
     /// have ended.
+    ///
+    /// At most `concurrency` worker tasks take jobs from one queue; each
+    /// takes a dispatcher-wide slot per job, so concurrent batches share
+    /// the bound.
     pub async fn run(&self, jobs: Vec<Job>) -> Vec<Outcome> {
         let count = jobs.len();
-        // Guards first: a job still waiting for a slot when this future is
-        // dropped is recorded as abandoned too.
-        let mut waiting: VecDeque<(usize, OutcomeGuard, Job)> = jobs
+        // Guards first: a job still queued when this future is dropped is
+        // recorded as abandoned too (when the last worker lets go of it).
+        let queue: VecDeque<(usize, OutcomeGuard, Job)> = jobs
             .into_iter()
             .enumerate()
             .map(|(index, job)| {
@@ -139,52 +144,33 @@ impl Dispatcher {
                     | crate::Target::Topic(t)
                     | crate::Target::Condition(t) => t.clone(),
                 };
-                let guard = OutcomeGuard::new(
-                    Arc::clone(&self.recorder),
-                    job.receipt,
-                    job.owner.clone(),
-                    target,
-                );
-                (index, guard, job)
+                let recorder = Arc::clone(&self.recorder);
+                (index, OutcomeGuard::new(recorder, job.receipt, job.owner.clone(), target), job)
             })
             .collect();
-        let mut outcomes = vec![Outcome::Abandoned; count];
-        let mut tasks = JoinSet::new();
-        while let Some((index, guard, job)) = waiting.pop_front() {
-            let permit = tokio::select! {
-                biased;
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok((i, outcome)) = done { outcomes[i] = outcome; }
-                    waiting.push_front((index, guard, job));
-                    continue;
-                }
-                permit = Arc::clone(&self.slots).acquire_owned() => permit,
+        let queue = Arc::new(Mutex::new(queue));
+        let mut workers = JoinSet::new();
+        for _ in 0..count.min(self.config.concurrency.max(1)) {
+            let worker = Worker {
+                client: self.client.clone(),
+                store: self.store.clone(),
+                validate_only: self.config.validate_only,
+                policy: self.config.policy,
+                seed: self.config.seed,
+                jobs: Arc::clone(&self.jobs),
+                slots: Arc::clone(&self.slots),
             };
-            let Ok(permit) = permit else { break };
-            let live = LiveTask::new(&self.live);
-            let seed = self.config.seed
-                ^ self.jobs.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9);
-            let backoff = Backoff::new(self.config.policy, seed);
-            let span = tracing::debug_span!("fcm_deliver", receipt = job.receipt);
-            let work = deliver(
-                self.client.clone(),
-                self.store.clone(),
-                self.config.validate_only,
-                backoff,
-                guard,
-                job,
-            );
-            tasks.spawn(
-                async move {
-                    let _live = live;
-                    let _permit = permit;
-                    (index, work.await)
-                }
-                .instrument(span),
-            );
+            let span = tracing::debug_span!("fcm_dispatch_worker");
+            workers.spawn(Tracked {
+                work: Box::pin(worker.run(Arc::clone(&queue)).instrument(span)),
+                _queue: Arc::clone(&queue),
+                _live: LiveTask::new(&self.live),
+            });
         }
-        while let Some(done) = tasks.join_next().await {
-            if let Ok((index, outcome)) = done {
+        drop(queue);
+        let mut outcomes = vec![Outcome::Abandoned; count];
+        while let Some(done) = workers.join_next().await {
+            for (index, outcome) in done.unwrap_or_default() {
                 outcomes[index] = outcome;
             }
         }
@@ -206,8 +192,61 @@ impl Dispatcher {
     }
 }
 
-async fn deliver(
+type Queue = Arc<Mutex<VecDeque<(usize, OutcomeGuard, Job)>>>;
+
+/// A worker task's future, then its hold on the queue, then its live
+/// count: dropped in that order, so when the count reaches zero every
+/// guard (in flight or still queued) has recorded its outcome.
+struct Tracked<F> {
+    work: std::pin::Pin<Box<F>>,
+    _queue: Queue,
+    _live: LiveTask,
+}
+
+impl<F: std::future::Future> std::future::Future for Tracked<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.work.as_mut().poll(cx)
+    }
+}
+
+/// What a worker needs, owned.
+struct Worker {
     client: FcmClient,
+    store: Option<Arc<dyn DeviceStore>>,
+    validate_only: bool,
+    policy: RetryPolicy,
+    seed: u64,
+    jobs: Arc<AtomicU64>,
+    slots: Arc<Semaphore>,
+}
+
+impl Worker {
+    /// Takes jobs until the queue is empty; returns (index, outcome) pairs.
+    async fn run(self, queue: Queue) -> Vec<(usize, Outcome)> {
+        let mut done = Vec::new();
+        loop {
+            let Ok(_slot) = self.slots.acquire().await else { break };
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+            let Some((index, guard, job)) = next else { break };
+            let n = self.jobs.fetch_add(1, Ordering::Relaxed);
+            let backoff =
+                Backoff::new(self.policy, self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let store = self.store.clone();
+            let outcome =
+                deliver(&self.client, store, self.validate_only, backoff, guard, job).await;
+            done.push((index, outcome));
+        }
+        done
+    }
+}
+
+async fn deliver(
+    client: &FcmClient,
     store: Option<Arc<dyn DeviceStore>>,
     validate_only: bool,
     mut backoff: Backoff,

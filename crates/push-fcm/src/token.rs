@@ -26,15 +26,18 @@ use crate::transport::{Failure, Transport};
 
 /// An OAuth2 access token; its `Debug` shows no secret.
 #[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken(Arc<str>);
+pub struct AccessToken(Arc<HeaderValue>);
 
 impl AccessToken {
-    /// The `Authorization` header value.
-    pub(crate) fn header(&self) -> HeaderValue {
-        let mut value = HeaderValue::try_from(format!("Bearer {}", self.0))
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
+    fn new(token: &str) -> Option<Self> {
+        let mut value = HeaderValue::try_from(format!("Bearer {token}")).ok()?;
         value.set_sensitive(true);
-        value
+        Some(Self(Arc::new(value)))
+    }
+
+    /// The `Authorization` header value (marked sensitive).
+    pub(crate) fn header(&self) -> HeaderValue {
+        HeaderValue::clone(&self.0)
     }
 }
 
@@ -157,6 +160,8 @@ impl TokenCache {
         }
         let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(3600));
         tracing::debug!(lifetime_secs = lifetime.as_secs(), "access token fetched");
-        Ok((AccessToken(parsed.access_token.into()), lifetime))
+        let token = AccessToken::new(&parsed.access_token)
+            .ok_or_else(|| TokenError::Decode("access_token is not a valid header value".into()))?;
+        Ok((token, lifetime))
     }
 }
