@@ -22,7 +22,7 @@ use super::record::{SentMessage, TokenRequest, TopicCall};
 use super::reply::Reply;
 use super::{TEST_CLIENT_EMAIL, verify_test_jwt};
 use crate::client::ClientConfig;
-use crate::credentials::{FCM_SCOPE, ServiceAccount};
+use crate::credentials::{FCM_SCOPE, GOOGLE_TOKEN_URI, ServiceAccount};
 use crate::error::BoxError;
 use crate::transport::{HttpVersion, Roots};
 
@@ -342,9 +342,14 @@ impl Shared {
             let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_owned()) };
             check(header["alg"] == "RS256", "alg is not RS256")?;
             check(claims["iss"] == TEST_CLIENT_EMAIL, "wrong iss")?;
-            check(claims["aud"] == self.token_url.as_str(), "wrong aud")?;
+            // google-auth sends Google's endpoint as audience whatever the
+            // token_uri; this crate sends the token_uri (its tests pin that).
+            let aud = claims["aud"].as_str().unwrap_or("");
+            check(aud == self.token_url || aud == GOOGLE_TOKEN_URI, "wrong aud")?;
             let scope = claims["scope"].as_str().unwrap_or("");
-            check(scope.split(' ').any(|s| s == FCM_SCOPE), "scope lacks firebase.messaging")?;
+            let cloud = "https://www.googleapis.com/auth/cloud-platform";
+            let fcm = scope.split(' ').any(|s| s == FCM_SCOPE || s == cloud);
+            check(fcm, "scope lacks firebase.messaging (or cloud-platform)")?;
             let (iat, exp) = (claims["iat"].as_u64(), claims["exp"].as_u64());
             check(iat.zip(exp).is_some_and(|(i, e)| e > i && e - i <= 3600), "bad iat/exp")?;
             Ok((header, claims))
