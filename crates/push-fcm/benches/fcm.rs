@@ -11,7 +11,8 @@
 //!   venv): the official Python Admin SDK's `send_each` in batches of 500
 //!   (its maximum), endpoints pointed at the fake.
 //!
-//! Ours and the baseline alternate, `ROUNDS` rounds each; the table gives
+//! The contenders take turns (each in each position), `ROUNDS` rounds
+//! each; the table gives
 //! the median messages/s and the median of the paired ratios. Peak RSS is
 //! the whole bench process (fake server included) from `/proc`.
 //! Writes `$MSGKIT_BENCH_DIR/fcm.json`.
@@ -36,7 +37,7 @@ use push_fcm::{
 /// Device tokens (messages) per round.
 const TOKENS: usize = 10_000;
 /// Timed rounds per contender.
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 /// Requests in flight, both sides.
 const CONCURRENCY: usize = 100;
 
@@ -245,14 +246,15 @@ async fn run() -> BoxResult<()> {
     let (mut our_rates, mut base_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let (mut client_rates, mut client_ratios) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        let (o, b) = if round % 2 == 0 {
-            let o = ours(&dispatcher, &messages).await?;
-            (o, baseline(&bare, &bodies).await?)
-        } else {
-            let b = baseline(&bare, &bodies).await?;
-            (ours(&dispatcher, &messages).await?, b)
-        };
-        let c = client_only(&client, &shared_messages).await?;
+        // Each contender takes each position in turn (the machine is shared).
+        let (mut o, mut b, mut c) = (0.0, 0.0, 0.0);
+        for slot in 0..3 {
+            match (round + slot) % 3 {
+                0 => o = ours(&dispatcher, &messages).await?,
+                1 => b = baseline(&bare, &bodies).await?,
+                _ => c = client_only(&client, &shared_messages).await?,
+            }
+        }
         println!(
             "round {}/{ROUNDS}: ours {o:.0} msg/s, bare hyper {b:.0} msg/s, ratio {:.3}; FcmClient::send alone {c:.0} msg/s",
             round + 1,

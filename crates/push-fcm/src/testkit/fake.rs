@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
@@ -270,6 +270,18 @@ fn respond(status: u16, body: impl Into<Bytes>) -> Answer {
     Ok(response)
 }
 
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// Headers as lower-case name → value text, for the record.
+fn header_strings(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -302,15 +314,10 @@ impl Shared {
     async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Answer {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
-        let version = format!("{:?}", request.version());
-        let headers: BTreeMap<String, String> = request
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())
-            })
-            .collect();
-        let body = request.into_body().collect().await?.to_bytes();
+        let version = request.version();
+        let (parts, body) = request.into_parts();
+        let headers = parts.headers;
+        let body = body.collect().await?.to_bytes();
         match (method, path.as_str()) {
             (Method::POST, "/token") => self.token(&headers, &body),
             (Method::POST, p)
@@ -329,7 +336,7 @@ impl Shared {
         }
     }
 
-    fn token(&self, headers: &BTreeMap<String, String>, body: &[u8]) -> Answer {
+    fn token(&self, headers: &HeaderMap, body: &[u8]) -> Answer {
         let form = String::from_utf8_lossy(body).into_owned();
         let field = |name: &str| {
             form.split('&')
@@ -356,7 +363,7 @@ impl Shared {
         });
         let mut state = self.state();
         state.token_requests.push(TokenRequest {
-            content_type: headers.get("content-type").cloned().unwrap_or_default(),
+            content_type: header(headers, "content-type").unwrap_or_default(),
             form: form.clone(),
             grant_type: grant_type.clone(),
             assertion,
@@ -386,8 +393,9 @@ impl Shared {
         respond(200, body.to_string())
     }
 
-    fn authorized(&self, headers: &BTreeMap<String, String>) -> bool {
-        let bearer = headers.get("authorization").and_then(|v| v.strip_prefix("Bearer "));
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let value = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let bearer = value.and_then(|v| v.strip_prefix("Bearer "));
         bearer.is_some_and(|token| self.state().valid.contains(token))
     }
 
@@ -402,12 +410,7 @@ impl Shared {
         }
     }
 
-    async fn send(
-        &self,
-        headers: BTreeMap<String, String>,
-        version: String,
-        body: &[u8],
-    ) -> Answer {
+    async fn send(&self, headers: HeaderMap, version: hyper::Version, body: &[u8]) -> Answer {
         self.started.fetch_add(1, Ordering::Relaxed);
         let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let message = json.as_ref().and_then(|j| j.get("message")).cloned();
@@ -438,8 +441,8 @@ impl Shared {
                     message: message.unwrap_or_default(),
                     body: json.unwrap_or_default(),
                     validate_only,
-                    headers,
-                    version,
+                    headers: header_strings(&headers),
+                    version: format!("{version:?}"),
                     at: Instant::now(),
                     token,
                     status,
@@ -475,12 +478,7 @@ impl Shared {
         }
     }
 
-    async fn topic(
-        &self,
-        operation: &str,
-        headers: &BTreeMap<String, String>,
-        body: &[u8],
-    ) -> Answer {
+    async fn topic(&self, operation: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
         self.started.fetch_add(1, Ordering::Relaxed);
         if !self.authorized(headers) {
             self.completed.fetch_add(1, Ordering::Relaxed);
@@ -507,7 +505,7 @@ impl Shared {
                 operation: operation.to_owned(),
                 to: json["to"].as_str().unwrap_or("").to_owned(),
                 tokens,
-                access_token_auth: headers.get("access_token_auth").cloned(),
+                access_token_auth: header(headers, "access_token_auth"),
             });
             results
         };
