@@ -5,6 +5,7 @@
 
 mod auth;
 mod demo;
+mod fcm_push;
 mod table;
 mod telegram_push;
 mod updates;
