@@ -11,6 +11,7 @@
 
 mod auth;
 mod e2e;
+mod fcm;
 mod push;
 mod updates;
 mod vk;
@@ -89,6 +90,7 @@ fn main() -> ExitCode {
         let results = [
             ("vk", timeout(limit, vk::vk(&mut checks)).await),
             ("push", timeout(limit, push::push(&mut checks)).await),
+            ("push-fcm", timeout(limit, fcm::fcm(&mut checks)).await),
             ("auth", timeout(limit, auth::auth(&mut checks)).await),
             ("end to end", timeout(limit, e2e::end_to_end(&mut checks)).await),
         ];
