@@ -1,19 +1,23 @@
 //! `cargo xtask bench fcm`: 10,000 device tokens sent to the loopback fake
-//! FCM over h2c, three contenders in the same run against the same server:
+//! FCM over h2c, contenders in the same run against the same server:
 //! - ours: the plugin's send path, `Dispatcher::run` (serialising each
 //!   `Message`, token cache, permits, retry policy, one outcome per
 //!   message) over `FcmClient`;
 //! - baseline: a bare hyper HTTP/2 client (`hyper::client::conn::http2`,
 //!   one connection) posting the same bodies, prepared before timing, with
 //!   the same number in flight;
+//! - two breakdown rows that say where ours loses to the baseline:
+//!   `FcmClient::send` from 100 workers (no dispatcher), and hyper-util's
+//!   pooled client (what `FcmClient` sends with) posting the prepared
+//!   bodies;
 //! - peer (when `MSGKIT_FCM_PEER_PYTHON` names a Python with
 //!   `firebase-admin`, which `cargo xtask bench fcm` installs into a cached
 //!   venv): the official Python Admin SDK's `send_each` in batches of 500
 //!   (its maximum), endpoints pointed at the fake.
 //!
 //! The contenders take turns (each in each position), `ROUNDS` rounds
-//! each; the table gives
-//! the median messages/s and the median of the paired ratios. Peak RSS is
+//! each; the table gives the median messages/s and the median of the
+//! paired ratios (each against the baseline of its own round). Peak RSS is
 //! the whole bench process (fake server included) from `/proc`.
 //! Writes `$MSGKIT_BENCH_DIR/fcm.json`.
 
@@ -107,6 +111,47 @@ async fn client_only(client: &FcmClient, messages: &Arc<Vec<Message>>) -> BoxRes
     }
     Ok(messages.len() as f64 / start.elapsed().as_secs_f64())
 }
+
+/// hyper-util's pooled legacy client (what `FcmClient` uses) posting the
+/// prepared bodies: splits the pool's cost from the rest of the client.
+async fn legacy(bare: &Bare, bodies: &Arc<Vec<Bytes>>) -> BoxResult<f64> {
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.set_nodelay(true);
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build(http);
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..CONCURRENCY {
+        let (client, next, bodies) = (client.clone(), Arc::clone(&next), Arc::clone(bodies));
+        let (uri, bearer) = (bare.uri.clone(), bare.bearer.clone());
+        workers.spawn(async move {
+            let mut ok = 0usize;
+            while let Some(body) = bodies.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let mut request = Request::new(Full::new(body.clone()));
+                *request.method_mut() = hyper::Method::POST;
+                *request.uri_mut() = uri.clone();
+                request.headers_mut().insert(hyper::header::AUTHORIZATION, bearer.clone());
+                let response = client.request(request).await?;
+                let status = response.status();
+                response.into_body().collect().await?;
+                ok += usize::from(status == hyper::StatusCode::OK);
+            }
+            Ok::<_, BoxError>(ok)
+        });
+    }
+    let mut ok = 0;
+    while let Some(done) = workers.join_next().await {
+        ok += done??;
+    }
+    if ok != bodies.len() {
+        return Err(format!("legacy: {ok} of {} delivered", bodies.len()).into());
+    }
+    Ok(bodies.len() as f64 / start.elapsed().as_secs_f64())
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A bare HTTP/2 connection with a bearer token.
 struct Bare {
@@ -245,18 +290,22 @@ async fn run() -> BoxResult<()> {
     let rss_before = peak_rss_kib();
     let (mut our_rates, mut base_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let (mut client_rates, mut client_ratios) = (Vec::new(), Vec::new());
+    let (mut legacy_rates, mut legacy_ratios) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         // Each contender takes each position in turn (the machine is shared).
-        let (mut o, mut b, mut c) = (0.0, 0.0, 0.0);
-        for slot in 0..3 {
-            match (round + slot) % 3 {
+        let (mut o, mut b, mut c, mut l) = (0.0, 0.0, 0.0, 0.0);
+        for slot in 0..4 {
+            match (round + slot) % 4 {
                 0 => o = ours(&dispatcher, &messages).await?,
                 1 => b = baseline(&bare, &bodies).await?,
+                2 => l = legacy(&bare, &bodies).await?,
                 _ => c = client_only(&client, &shared_messages).await?,
             }
         }
+        legacy_rates.push(l);
+        legacy_ratios.push(l / b);
         println!(
-            "round {}/{ROUNDS}: ours {o:.0} msg/s, bare hyper {b:.0} msg/s, ratio {:.3}; FcmClient::send alone {c:.0} msg/s",
+            "round {}/{ROUNDS}: ours {o:.0} msg/s, bare hyper {b:.0} msg/s, ratio {:.3}; FcmClient::send alone {c:.0}; legacy pool, prepared bodies {l:.0}",
             round + 1,
             o / b
         );
@@ -293,7 +342,7 @@ async fn run() -> BoxResult<()> {
     let (client_med, client_ratio) = (median(&mut client_rates), median(&mut client_ratios));
     println!(
         "{:<58} {client_med:>10.0} {base_med:>10.0} {client_ratio:>7.3}",
-        "send 10k: FcmClient::send x100 workers vs bare hyper h2"
+        "breakdown: FcmClient::send x100 workers"
     );
     let mut json = vec![serde_json::json!({
         "name": "send 10k tokens, Dispatcher vs bare hyper HTTP/2 client", "unit": "messages/s",
@@ -301,6 +350,15 @@ async fn run() -> BoxResult<()> {
         "ours_rounds": our_rates, "baseline_rounds": base_rates, "paired_ratios": ratios,
         "concurrency": CONCURRENCY, "tokens": TOKENS,
     })];
+    let (legacy_med, legacy_ratio) = (median(&mut legacy_rates), median(&mut legacy_ratios));
+    println!(
+        "{:<58} {legacy_med:>10.0} {base_med:>10.0} {legacy_ratio:>7.3}",
+        "breakdown: hyper-util pooled client, prepared bodies"
+    );
+    json.push(serde_json::json!({
+        "name": "breakdown: hyper-util legacy pooled client posting the prepared bodies vs bare hyper HTTP/2 client", "unit": "messages/s",
+        "ours": legacy_med, "baseline": base_med, "ratio": legacy_ratio, "ours_rounds": legacy_rates,
+    }));
     json.push(serde_json::json!({
         "name": "send 10k tokens, FcmClient::send from 100 workers vs bare hyper HTTP/2 client", "unit": "messages/s",
         "ours": client_med, "baseline": base_med, "ratio": client_ratio, "ours_rounds": client_rates,

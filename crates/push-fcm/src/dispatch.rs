@@ -135,7 +135,7 @@ impl Dispatcher {
         let count = jobs.len();
         // Guards first: a job still queued when this future is dropped is
         // recorded as abandoned too (when the last worker lets go of it).
-        let queue: VecDeque<(usize, OutcomeGuard, Job)> = jobs
+        let queue: VecDeque<(usize, OutcomeGuard, Box<Job>)> = jobs
             .into_iter()
             .enumerate()
             .map(|(index, job)| {
@@ -145,7 +145,10 @@ impl Dispatcher {
                     | crate::Target::Condition(t) => t.clone(),
                 };
                 let recorder = Arc::clone(&self.recorder);
-                (index, OutcomeGuard::new(recorder, job.receipt, job.owner.clone(), target), job)
+                // Boxed: a message with its platform blocks is over a kilobyte,
+                // moved through the queue and into the send future otherwise.
+                let guard = OutcomeGuard::new(recorder, job.receipt, job.owner.clone(), target);
+                (index, guard, Box::new(job))
             })
             .collect();
         let queue = Arc::new(Mutex::new(queue));
@@ -192,7 +195,7 @@ impl Dispatcher {
     }
 }
 
-type Queue = Arc<Mutex<VecDeque<(usize, OutcomeGuard, Job)>>>;
+type Queue = Arc<Mutex<VecDeque<(usize, OutcomeGuard, Box<Job>)>>>;
 
 /// A worker task's future, then its hold on the queue, then its live
 /// count: dropped in that order, so when the count reaches zero every
@@ -251,7 +254,7 @@ async fn deliver(
     validate_only: bool,
     mut backoff: Backoff,
     mut guard: OutcomeGuard,
-    job: Job,
+    job: Box<Job>,
 ) -> Outcome {
     // The guard is moved into the future, so an abort records Abandoned.
     let mut attempts = 0;
