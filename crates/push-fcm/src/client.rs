@@ -209,7 +209,9 @@ impl FcmClient {
         message: &Message,
         validate_only: bool,
     ) -> Result<SendResponse, SendError> {
-        let body = serde_json::to_vec(&SendRequest { message, validate_only })
+        // Sized once for a typical message (data map, one platform block).
+        let mut body = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut body, &SendRequest { message, validate_only })
             .map_err(SendError::Encode)?;
         let span = tracing::debug_span!("fcm_send", validate_only);
         let answer = self

@@ -103,7 +103,9 @@ impl Transport {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method;
         *request.uri_mut() = uri;
-        request.headers_mut().extend(headers.iter().cloned());
+        let map = request.headers_mut();
+        map.reserve(headers.len());
+        map.extend(headers.iter().cloned());
         let exchange = async {
             let response =
                 self.client.request(request).await.map_err(|e| Failure::Other(e.into()))?;
