@@ -68,6 +68,14 @@ pub enum TokenError {
     /// The request took longer than the request timeout.
     #[error("token request timed out")]
     Timeout,
+    /// The refresh this call waited for (made by another caller) failed.
+    #[error("token refresh failed: {message}")]
+    Shared {
+        /// That failure, as text.
+        message: String,
+        /// Whether that failure was transient.
+        transient: bool,
+    },
 }
 
 fn description_suffix(description: &str) -> String {
@@ -81,6 +89,7 @@ impl TokenError {
         match self {
             TokenError::Transport(_) | TokenError::Timeout => true,
             TokenError::Rejected { status, .. } => *status == 429 || *status >= 500,
+            TokenError::Shared { transient, .. } => *transient,
             TokenError::Decode(_) | TokenError::Sign => false,
         }
     }

@@ -2,7 +2,8 @@
 //! grant (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&
 //! assertion=…`), the token kept until a margin before it expires, one
 //! refresh in flight at a time (callers that find the token stale wait for
-//! that one refresh), and invalidation of a token the API refused (401).
+//! that one refresh, and share its failure rather than each fetching again
+//! in turn), and invalidation of a token the API refused (401).
 //!
 //! Expiry is tracked on tokio's clock, so tests drive it with virtual
 //! time; the JWT's `iat` is wall-clock time, as Google requires. Tokens
@@ -61,6 +62,11 @@ pub(crate) struct TokenCache {
     current: RwLock<Option<Cached>>,
     refresh: tokio::sync::Mutex<()>,
     fetches: AtomicU64,
+    /// The last failed fetch (its number and error), so callers that waited
+    /// for it fail with it instead of each fetching again in turn.
+    failed: std::sync::Mutex<Option<(u64, String, bool)>>,
+    /// Fetches finished (either way).
+    finished: AtomicU64,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +95,8 @@ impl TokenCache {
             current: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
+            failed: std::sync::Mutex::new(None),
+            finished: AtomicU64::new(0),
         }
     }
 
@@ -108,11 +116,28 @@ impl TokenCache {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
+        let before = self.finished.load(Ordering::Acquire);
         let _refreshing = self.refresh.lock().await;
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
-        let (token, lifetime) = self.fetch(transport).await?;
+        let failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some((number, message, transient)) = failed
+            && number > before
+        {
+            // The fetch this call waited for failed just now.
+            return Err(TokenError::Shared { message, transient });
+        }
+        let fetched = self.fetch(transport).await;
+        let number = self.finished.fetch_add(1, Ordering::AcqRel) + 1;
+        let (token, lifetime) = match fetched {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                let record = (number, error.to_string(), error.is_transient());
+                *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(record);
+                return Err(error);
+            }
+        };
         let keep = if lifetime > self.margin * 2 { lifetime - self.margin } else { lifetime / 2 };
         *self.current.write().unwrap_or_else(PoisonError::into_inner) =
             Some(Cached { token: token.clone(), refresh_at: Instant::now() + keep });

@@ -287,6 +287,26 @@ async fn token_endpoint_failures_are_typed() -> TestResult {
 }
 
 #[tokio::test]
+async fn callers_waiting_for_a_failed_refresh_share_its_failure() -> TestResult {
+    let (fake, client) = setup().await?;
+    fake.fail_token_requests([503]);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let client = client.clone();
+        tasks.spawn(async move { client.send(&token(&format!("tok{i}"))).await });
+    }
+    while let Some(result) = tasks.join_next().await {
+        let error = result?.err();
+        let Some(SendError::Token(error)) = error else { panic!("a token error: {error:?}") };
+        assert!(error.is_transient(), "a 503 is transient, shared or not: {error}");
+    }
+    assert_eq!(fake.token_requests().len(), 1, "one failed fetch, not one per waiting caller");
+    client.send(&token("later")).await?;
+    assert_eq!(fake.token_requests().len(), 2, "the next call fetches again");
+    Ok(())
+}
+
+#[tokio::test]
 async fn topic_batches_of_at_most_1000_tokens() -> TestResult {
     let (fake, client) = setup().await?;
     fake.kill_token("tok1500");
