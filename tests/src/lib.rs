@@ -9,6 +9,8 @@
 //!   client playing VK;
 //! - [`push`]: a collecting push plugin and an in-memory writer for
 //!   push-stdout;
+//! - [`push_fcm`]: a registry with push-stdout and push-fcm against the
+//!   loopback fake FCM, devices (some dead) and their outcomes;
 //! - [`auth`]: fresh credentials and a transactional key-store round trip
 //!   on auth-persistence's in-memory backend;
 //! - [`auth_files`]: the same state in a Baileys folder (auth-file) across
@@ -31,6 +33,7 @@ pub mod auth;
 pub mod auth_files;
 pub mod bridge;
 pub mod push;
+pub mod push_fcm;
 mod table;
 pub mod telegram_push;
 pub mod updates;

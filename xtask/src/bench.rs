@@ -23,6 +23,7 @@ const BENCHES: &[Bench] = &[
     Bench { name: "vk", package: "vk-callback", target: "vk" },
     // push
     Bench { name: "push", package: "push-stdout", target: "push" },
+    Bench { name: "fcm", package: "push-fcm", target: "fcm" },
     // auth
     Bench { name: "auth", package: "auth-persistence", target: "auth" },
     Bench { name: "auth", package: "auth-file", target: "backends" },
@@ -48,12 +49,20 @@ pub(crate) fn run(names: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     for (index, bench) in selected.iter().enumerate() {
         println!("==> [{}/{}] bench {}", index + 1, selected.len(), bench.name);
-        status(
-            &format!("bench {}", bench.name),
-            cargo()
-                .args(["bench", "--package", bench.package, "--bench", bench.target])
-                .env("MSGKIT_BENCH_DIR", &out),
-        )?;
+        let mut command = cargo();
+        command
+            .args(["bench", "--package", bench.package, "--bench", bench.target])
+            .env("MSGKIT_BENCH_DIR", &out);
+        if bench.name == "fcm" {
+            match crate::fcm_peer::ensure_venv() {
+                Ok(python) => command.env("MSGKIT_FCM_PEER_PYTHON", python),
+                Err(error) => {
+                    println!("fcm peer unavailable, benchmarking without it: {error}");
+                    &mut command
+                }
+            };
+        }
+        status(&format!("bench {}", bench.name), &mut command)?;
         println!("<== wrote {}", out.join(format!("{}.json", bench.name)).display());
     }
     Ok(())

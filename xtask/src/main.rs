@@ -15,6 +15,7 @@
 mod bench;
 mod demo;
 mod deps;
+mod fcm_peer;
 mod gate;
 mod interop;
 mod prereq;

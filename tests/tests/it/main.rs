@@ -6,6 +6,7 @@
 mod auth;
 mod auth_files;
 mod demo;
+mod fcm_push;
 mod table;
 mod telegram_push;
 mod updates;

@@ -15,6 +15,7 @@
 mod auth;
 mod auth_files;
 mod e2e;
+mod fcm;
 mod push;
 mod updates;
 mod vk;
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
         let results = [
             ("vk", timeout(limit, vk::vk(&mut checks)).await),
             ("push", timeout(limit, push::push(&mut checks)).await),
+            ("push-fcm", timeout(limit, fcm::fcm(&mut checks)).await),
             ("auth", timeout(limit, auth::auth(&mut checks)).await),
             ("auth on disk", timeout(limit, auth_files::auth_files(&mut checks)).await),
             ("end to end", timeout(limit, e2e::end_to_end(&mut checks)).await),

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::{Checks, heading};
 
-fn receipts() -> Result<Vec<Receipt>, String> {
+pub(crate) fn receipts() -> Result<Vec<Receipt>, String> {
     let ts = |secs| Timestamp::from_unix(secs, 0).map_err(|e| e.to_string());
     let mut msg =
         Receipt::new(Payload::new(Action::Msg, "grpDemo", "usrAlice", ts(1_700_000_000)?));
