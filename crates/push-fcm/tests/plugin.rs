@@ -129,7 +129,8 @@ async fn a_message_becomes_tinode_data_and_platform_blocks_per_device() -> TestR
     let data = json!({
         "what": "msg", "topic": "grpX", "ts": "2024-01-02T03:04:05.678Z", "xfrom": "usrAlice",
         "seq": "7", "mime": "text/x-drafty", "content": "hello world",
-        "rc": r#"{"fmt":[{"at":0,"len":5,"tp":"ST"}],"txt":"hello world"}"#,
+        // Tinode's Drafty document marshals `txt` before `fmt`.
+        "rc": r#"{"txt":"hello world","fmt":[{"at":0,"len":5,"tp":"ST"}]}"#,
     });
     let android = by_token(&sends, "bob-android");
     assert_eq!(android["data"], data);
