@@ -1,16 +1,18 @@
 //! Crash safety with a real child process SIGKILLed at seeded moments
 //! (auth_persistence::conformance::crash): the Baileys-compatible folder
 //! (every file old or new), the native store (every batch all or nothing)
-//! and the compat → native migration (target absent or complete).
+//! and both migrations, compat → native and native → compat (target
+//! absent or complete and verified, source untouched).
 //! `MSGKIT_CRASH_ROUNDS` raises the number of rounds (default 50).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use auth_file::{CompatFolder, NativeStore};
+use auth_file::{CompatFolder, NativeStore, OWNER_LOCK_FILE};
 use auth_persistence::conformance::crash::{CrashSubject, kill_loop, rounds_from_env};
 use auth_persistence::transfer::verify_copy;
 use auth_persistence::{AuthCreds, KeyFamily, KeyWrite, Persistence};
@@ -63,9 +65,8 @@ async fn native_store_survives_kill_9_at_seeded_moments_batch_by_batch() {
     assert!(report.batches_done > 0, "{report:?}");
 }
 
-async fn source_folder(dir: &Path) {
-    let folder = CompatFolder::open(dir).expect("open");
-    let writes: Vec<KeyWrite> = (0..40)
+fn seed_writes() -> Vec<KeyWrite> {
+    (0..40)
         .map(|n| {
             KeyWrite::save(
                 KeyFamily::PreKey,
@@ -76,58 +77,122 @@ async fn source_folder(dir: &Path) {
         .chain(
             (0..20).map(|n| KeyWrite::save(KeyFamily::Session, format!("{n}.0"), json!({"s": n}))),
         )
-        .collect();
-    folder.write_batch(&writes).await.expect("seed");
-    folder.save_credentials(&AuthCreds::fresh().expect("fresh")).await.expect("creds");
+        .collect()
 }
 
-#[tokio::test]
-async fn a_migration_killed_at_seeded_moments_leaves_the_target_absent_or_complete() {
+async fn seed_source(store: &dyn Persistence) {
+    store.write_batch(&seed_writes()).await.expect("seed");
+    store.save_credentials(&AuthCreds::fresh().expect("fresh")).await.expect("creds");
+}
+
+/// Every file of `dir` but the owner lock (which holds the last owner's
+/// pid), with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("list source")
+        .map(|entry| entry.expect("entry").file_name().into_string().expect("utf-8 name"))
+        .filter(|name| name != OWNER_LOCK_FILE)
+        .map(|name| {
+            let bytes = std::fs::read(dir.join(&name)).expect("read source file");
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// Which migration a child runs.
+#[derive(Clone, Copy, Debug)]
+enum Direction {
+    CompatToNative,
+    NativeToCompat,
+}
+
+impl Direction {
+    fn command(self) -> &'static str {
+        match self {
+            Self::CompatToNative => "migrate",
+            Self::NativeToCompat => "migrate-to-compat",
+        }
+    }
+
+    fn open(self, dir: &Path, source: bool) -> Arc<dyn Persistence> {
+        let native =
+            matches!((self, source), (Self::NativeToCompat, true) | (Self::CompatToNative, false));
+        if native {
+            Arc::new(NativeStore::open(dir).expect("the native store opens"))
+        } else {
+            Arc::new(CompatFolder::open(dir).expect("the folder opens"))
+        }
+    }
+
+    async fn run(self, source: &Path, target: &Path) -> usize {
+        let copied = match self {
+            Self::CompatToNative => auth_file::migrate_compat_to_native(source, target).await,
+            Self::NativeToCompat => auth_file::migrate_native_to_compat(source, target).await,
+        };
+        copied.expect("migrate").total_keys()
+    }
+}
+
+/// Starts a child migrating `source` to `target`; returns once it began.
+fn spawn_migration(direction: Direction, source: &Path, target: &Path) -> Child {
+    let mut child = Command::new(CHILD)
+        .arg(direction.command())
+        .arg(source)
+        .arg(target)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut first).expect("begin");
+    child
+}
+
+/// Seeds a source, then kills `rounds` migrations of it at seeded moments:
+/// each target is absent or complete and verified against the source, the
+/// source's files are byte for byte unchanged, and a later migration
+/// sweeps the staging folders of the killed ones. Returns (complete, absent).
+async fn kill_migrations(direction: Direction, rounds: u32, mut seed: u64) -> (u32, u32) {
     let root = tempfile::tempdir().expect("tempdir");
-    let source = root.path().join("baileys");
-    source_folder(&source).await;
-    // how long one migration takes here, to spread the kills over it
+    let source = root.path().join("source");
+    {
+        let store = direction.open(&source, true);
+        seed_source(&*store).await;
+    }
+    let before = snapshot(&source);
+    // how long one migration takes in a child here, to spread the kills over it
+    let mut child = spawn_migration(direction, &source, &root.path().join("timing"));
     let started = Instant::now();
-    auth_file::migrate_compat_to_native(&source, &root.path().join("timing"))
-        .await
-        .expect("migrate");
+    let status = child.wait().expect("reap");
+    assert!(status.success(), "an unkilled migration succeeds: {status}");
     let span = started.elapsed().as_micros().max(1000) as u64 * 2;
-    let rounds = rounds_from_env(50);
     let (mut complete, mut absent) = (0, 0);
-    let mut seed = 0x5EED_u64;
     for round in 0..rounds {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let target = root.path().join(format!("native-{round}"));
-        let mut child = Command::new(CHILD)
-            .arg("migrate")
-            .arg(&source)
-            .arg(&target)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let mut first = [0u8; 6];
-        std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut first)
-            .expect("begin");
+        let target = root.path().join(format!("target-{round}"));
+        let mut child = spawn_migration(direction, &source, &target);
         std::thread::sleep(Duration::from_micros(seed % span));
         child.kill().expect("kill");
         child.wait().expect("reap");
         if target.exists() {
-            let store = NativeStore::open(&target).expect("a published target opens");
-            let from = CompatFolder::open(&source).expect("source");
-            let copied = verify_copy(&from, &store).await.expect("a published target is complete");
-            assert_eq!(copied.total_keys(), 60, "round {round}");
+            let store = direction.open(&target, false);
+            let from = direction.open(&source, true);
+            let copied =
+                verify_copy(&*from, &*store).await.expect("a published target is complete");
+            assert_eq!(copied.total_keys(), 60, "{direction:?} round {round}");
+            assert!(store.load_credentials().await.expect("creds").is_some(), "round {round}");
             complete += 1;
         } else {
             absent += 1;
         }
+        assert_eq!(snapshot(&source), before, "{direction:?} round {round}: source untouched");
     }
     assert_eq!(complete + absent, rounds);
     // a later migration sweeps the staging folders of killed ones
-    let last = root.path().join(format!("native-{}", rounds - 1));
+    let last = root.path().join(format!("target-{}", rounds - 1));
     if !last.exists() {
-        auth_file::migrate_compat_to_native(&source, &last).await.expect("migrate after kills");
+        assert_eq!(direction.run(&source, &last).await, 60, "migrate after kills");
     }
     let stages = std::fs::read_dir(root.path())
         .expect("dir")
@@ -135,12 +200,26 @@ async fn a_migration_killed_at_seeded_moments_leaves_the_target_absent_or_comple
             e.as_ref().is_ok_and(|e| {
                 e.file_name()
                     .to_string_lossy()
-                    .contains(&format!("native-{}.migration-stage", rounds - 1))
+                    .contains(&format!("target-{}.migration-stage", rounds - 1))
             })
         })
         .count();
     assert_eq!(stages, 0, "no staging folder of the last target is left");
-    // the source is never written
-    let from = CompatFolder::open(&source).expect("source");
-    assert_eq!(from.list_ids(&KeyFamily::PreKey).await.expect("list").len(), 40);
+    assert_eq!(snapshot(&source), before, "{direction:?}: the source is never written");
+    (complete, absent)
+}
+
+#[tokio::test]
+async fn a_migration_killed_at_seeded_moments_leaves_the_target_absent_or_complete() {
+    let rounds = rounds_from_env(50);
+    let (complete, absent) = kill_migrations(Direction::CompatToNative, rounds, 0x5EED).await;
+    assert_eq!(complete + absent, rounds);
+}
+
+#[tokio::test]
+async fn a_native_to_compat_migration_killed_at_seeded_moments_leaves_the_target_absent_or_complete()
+ {
+    let rounds = rounds_from_env(50);
+    let (complete, absent) = kill_migrations(Direction::NativeToCompat, rounds, 0xFACADE).await;
+    assert_eq!(complete + absent, rounds);
 }

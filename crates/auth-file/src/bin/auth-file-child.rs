@@ -11,7 +11,10 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use auth_file::{CompatFolder, CompatOptions, CrashPoint, NativeStore, migrate_compat_to_native};
+use auth_file::{
+    CompatFolder, CompatOptions, CrashPoint, NativeStore, migrate_compat_to_native,
+    migrate_native_to_compat,
+};
 use auth_persistence::conformance::crash::child_workload;
 use auth_persistence::{AuthCreds, KeyFamily, Persistence};
 
@@ -87,12 +90,16 @@ async fn run(args: &[String]) -> Result<String, String> {
                 .map_err(|e| format!("write failed: {e:?}"))?;
             Ok("workload ended".into())
         }
-        ("migrate", [target]) => {
+        // migrate the folder (compat) or store (native) at `dir` to `target`
+        ("migrate" | "migrate-to-compat", [target]) => {
             println!("begin");
-            let copied = migrate_compat_to_native(dir.as_ref(), target.as_ref())
-                .await
-                .map_err(|e| format!("error: {e}"))?;
-            Ok(format!("migrated {}", copied.total_keys()))
+            let (source, target) = (dir.as_ref(), target.as_ref());
+            let copied = if command == "migrate" {
+                migrate_compat_to_native(source, target).await
+            } else {
+                migrate_native_to_compat(source, target).await
+            };
+            Ok(format!("migrated {}", copied.map_err(|e| format!("error: {e}"))?.total_keys()))
         }
         _ => Err(format!("unknown command {command} with {} argument(s)", rest.len())),
     }
