@@ -141,12 +141,12 @@ impl Dispatcher {
         let count = jobs.len();
         // Guards first: a job still queued when this future is dropped is
         // recorded as abandoned too (when the last worker lets go of it).
-        let queue: VecDeque<(usize, OutcomeGuard, Box<Job>)> = jobs
+        let queue: VecDeque<(usize, OutcomeGuard)> = jobs
             .into_iter()
             .enumerate()
             // Boxed: a message with its platform blocks is over a kilobyte,
             // moved through the queue and into the send future otherwise.
-            .map(|(index, job)| (index, self.guard(&job), Box::new(job)))
+            .map(|(index, job)| (index, self.guard(job)))
             .collect();
         let queue = Arc::new(Mutex::new(queue));
         let mut workers = JoinSet::new();
@@ -192,12 +192,12 @@ impl Dispatcher {
     /// the [`Started`] aborts the started ones. Either way each records
     /// [`Outcome::Abandoned`], and [`settle`](Self::settle) waits for that.
     pub async fn start(&self, jobs: Vec<Job>) -> Started {
-        let mut queue: VecDeque<(OutcomeGuard, Box<Job>)> =
-            jobs.into_iter().map(|job| (self.guard(&job), Box::new(job))).collect();
+        let mut queue: VecDeque<OutcomeGuard> =
+            jobs.into_iter().map(|job| self.guard(job)).collect();
         let mut tasks = Vec::with_capacity(queue.len());
         while !queue.is_empty() {
             let Ok(slot) = Arc::clone(&self.slots).acquire_owned().await else { break };
-            let Some((guard, job)) = queue.pop_front() else { break };
+            let Some(guard) = queue.pop_front() else { break };
             let n = self.jobs.fetch_add(1, Ordering::Relaxed);
             let backoff = Backoff::new(
                 self.config.policy,
@@ -208,7 +208,7 @@ impl Dispatcher {
             let validate_only = self.config.validate_only;
             let work = async move {
                 let _slot = slot;
-                deliver(&client, store, validate_only, backoff, guard, job).await
+                deliver(&client, store, validate_only, backoff, guard).await
             };
             let span = tracing::debug_span!("fcm_dispatch_job");
             let task =
@@ -218,13 +218,8 @@ impl Dispatcher {
         Started { tasks }
     }
 
-    fn guard(&self, job: &Job) -> OutcomeGuard {
-        let target = match &job.message.target {
-            crate::Target::Token(t) | crate::Target::Topic(t) | crate::Target::Condition(t) => {
-                t.clone()
-            }
-        };
-        OutcomeGuard::new(Arc::clone(&self.recorder), job.receipt, job.owner.clone(), target)
+    fn guard(&self, job: Job) -> OutcomeGuard {
+        OutcomeGuard::new(Arc::clone(&self.recorder), Box::new(job))
     }
 
     /// Waits until no task of this dispatcher is running (after a `run`
@@ -281,7 +276,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-type Queue = Arc<Mutex<VecDeque<(usize, OutcomeGuard, Box<Job>)>>>;
+type Queue = Arc<Mutex<VecDeque<(usize, OutcomeGuard)>>>;
 
 /// A task's future, then what it holds (a worker: its hold on the queue
 /// and its live count; a started job: its live count), dropped in that
@@ -321,13 +316,12 @@ impl Worker {
         loop {
             let Ok(_slot) = self.slots.acquire().await else { break };
             let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
-            let Some((index, guard, job)) = next else { break };
+            let Some((index, guard)) = next else { break };
             let n = self.jobs.fetch_add(1, Ordering::Relaxed);
             let backoff =
                 Backoff::new(self.policy, self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let store = self.store.clone();
-            let outcome =
-                deliver(&self.client, store, self.validate_only, backoff, guard, job).await;
+            let outcome = deliver(&self.client, store, self.validate_only, backoff, guard).await;
             done.push((index, outcome));
         }
         done
@@ -339,10 +333,11 @@ async fn deliver(
     store: Option<Arc<dyn DeviceStore>>,
     validate_only: bool,
     mut backoff: Backoff,
-    mut guard: OutcomeGuard,
-    job: Box<Job>,
+    guard: OutcomeGuard,
 ) -> Outcome {
-    // The guard is moved into the future, so an abort records Abandoned.
+    // The guard (owning the job) is moved into the future, so an abort
+    // records Abandoned.
+    let job = guard.job();
     let mut attempts = 0;
     let mut last = None;
     let verdict = loop {
@@ -359,10 +354,9 @@ async fn deliver(
     match verdict {
         Verdict::Delivered => guard.finish(Outcome::Delivered, None),
         Verdict::RemoveToken => {
-            let owner = guard.owner().cloned();
-            let removed = match (&store, owner, job.message.target.token()) {
-                (Some(store), Some(Owner::User(uid)), Some(token)) => {
-                    store.delete(&uid, token).await.map(|_| ()).map_err(|e| e.to_string())
+            let removed = match (&store, &job.owner, job.message.target.token()) {
+                (Some(store), Owner::User(uid), Some(token)) => {
+                    store.delete(uid, token).await.map(|_| ()).map_err(|e| e.to_string())
                 }
                 _ => Err("dead token, but no device store to remove it from".to_owned()),
             };
