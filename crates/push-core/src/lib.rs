@@ -45,7 +45,7 @@ pub use error::{
     ChannelReqError, DeliveryError, DeviceStoreError, HandlerError, RegistryError, TimestampError,
 };
 pub use handler::{Counters, Handler, Offer};
-pub use mailbox::{Deliver, MAX_BUFFER, Mailbox};
+pub use mailbox::{Deliver, MAX_BUFFER, Mailbox, Pending};
 pub use memory_store::MemoryDeviceStore;
 pub use plugin::Plugin;
 pub use receipt::{Action, MAX_PAYLOAD_CHARS, Payload, Receipt, Recipient};

@@ -9,8 +9,9 @@
 //! and delivers it outside the lock one item at a time, each queue in
 //! order (channel requests first in each batch; no order between the two
 //! kinds is promised). Offers never wait. It does not retry or run
-//! deliveries concurrently: that is the plugin's business inside
-//! [`Deliver`].
+//! deliveries concurrently itself: a plugin that does starts each receipt
+//! in [`Deliver::start_receipt`] and returns its [`Pending`] end, which the
+//! worker awaits while it starts the next ones.
 
 mod counters;
 mod worker;
@@ -32,6 +33,14 @@ pub const MAX_BUFFER: usize = 1 << 20;
 
 /// How a plugin delivers one item; run by the [`Mailbox`] worker, one item
 /// at a time, in queue order.
+///
+/// A plugin that sends concurrently across receipts overrides
+/// [`start_receipt`](Self::start_receipt) (start the receipt, return its
+/// [`Pending`] end) and [`ready`](Self::ready) (wait for room to start
+/// another): the worker then keeps the ends of several receipts pending,
+/// counts each when it ends, and takes nothing from the queue while the
+/// plugin is not ready, so a busy plugin still fills the bounded queue and
+/// offers are dropped, not buffered elsewhere.
 #[async_trait]
 pub trait Deliver: Send + 'static {
     /// Delivers one receipt.
@@ -39,6 +48,35 @@ pub trait Deliver: Send + 'static {
 
     /// Carries out one channel subscription request.
     async fn channel(&mut self, req: Arc<ChannelReq>) -> Result<(), DeliveryError>;
+
+    /// Waits until another receipt can be started; the worker takes no
+    /// item from the queue meanwhile. Default: ready at once.
+    async fn ready(&mut self) {}
+
+    /// Starts delivering one receipt and returns its end, which the worker
+    /// awaits next to later receipts (and drops, abandoning the receipt, if
+    /// `stop`'s grace runs out). Default: the whole [`receipt`](Self::receipt)
+    /// delivery, already ended.
+    async fn start_receipt(&mut self, receipt: Arc<Receipt>) -> Pending {
+        Pending::Done(self.receipt(receipt).await)
+    }
+}
+
+/// The end of a receipt's delivery, as [`Deliver::start_receipt`] returns it.
+pub enum Pending {
+    /// Already ended.
+    Done(Result<(), DeliveryError>),
+    /// Ends when this future does.
+    Later(std::pin::Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + Send>>),
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pending::Done(result) => f.debug_tuple("Done").field(result).finish(),
+            Pending::Later(_) => f.write_str("Later(..)"),
+        }
+    }
 }
 
 /// The queue and worker behind a [`Handler`](crate::Handler).

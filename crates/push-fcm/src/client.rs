@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Uri};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
@@ -136,6 +136,25 @@ struct Inner {
     send_uri: Uri,
     iid_base: String,
     permits: Semaphore,
+    /// The headers of every call, built once (`authorization` holds a
+    /// placeholder each call replaces).
+    headers: HeaderMap,
+}
+
+/// The headers every call carries, the bearer token's slot included.
+fn base_headers() -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        HeaderName::from_static("x-goog-api-format-version"),
+        HeaderValue::from_static("2"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-firebase-client"),
+        HeaderValue::from_static(concat!("msgkit-push-fcm/", env!("CARGO_PKG_VERSION"))),
+    );
+    headers
 }
 
 impl FcmClient {
@@ -154,7 +173,8 @@ impl FcmClient {
         let project_id = account.project_id().to_owned();
         let tokens = TokenCache::new(account, FCM_SCOPE, config.refresh_margin);
         let permits = Semaphore::new(config.concurrency);
-        let inner = Inner { project_id, transport, tokens, send_uri, iid_base, permits };
+        let headers = base_headers();
+        let inner = Inner { project_id, transport, tokens, send_uri, iid_base, permits, headers };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -311,19 +331,16 @@ impl FcmClient {
         body: Bytes,
         token: &AccessToken,
     ) -> Result<Bytes, SendError> {
-        let mut headers = vec![
-            (AUTHORIZATION, token.header()),
-            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (HeaderName::from_static("x-goog-api-format-version"), HeaderValue::from_static("2")),
-            (
-                HeaderName::from_static("x-firebase-client"),
-                HeaderValue::from_static(concat!("msgkit-push-fcm/", env!("CARGO_PKG_VERSION"))),
-            ),
-        ];
-        headers.extend(extra.iter().cloned());
+        // One clone of the prebuilt map; the token replaces its
+        // placeholder in place, so nothing grows or rehashes.
+        let mut headers = self.inner.headers.clone();
+        headers.insert(AUTHORIZATION, token.header());
+        for (name, value) in extra {
+            headers.insert(name.clone(), value.clone());
+        }
         let transport = &self.inner.transport;
         let answer =
-            transport.send(Method::POST, uri, &headers, body).await.map_err(|f| match f {
+            transport.send(Method::POST, uri, headers, body).await.map_err(|f| match f {
                 Failure::Timeout => SendError::Timeout(transport.timeout()),
                 Failure::Other(error) => SendError::Transport(error),
             })?;

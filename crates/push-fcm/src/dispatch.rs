@@ -1,9 +1,15 @@
 //! [`Dispatcher`]: sends batches of messages through an [`FcmClient`] with
 //! the retry policy, at most `concurrency` at a time across all batches
-//! (a batch runs at most `concurrency` worker tasks that take jobs from
-//! one queue, each job under a dispatcher-wide slot, so the number of
-//! tasks is bounded and none is spawned per message), removes dead tokens from the
+//! and callers, removes dead tokens from the
 //! [`DeviceStore`], and records exactly one [`Outcome`] per message.
+//!
+//! Two ways in, sharing the dispatcher-wide slots: [`run`](Dispatcher::run)
+//! sends a batch and waits for it (at most `concurrency` worker tasks take
+//! its jobs from one queue, each job under a slot, none spawned per
+//! message); [`start`](Dispatcher::start) spawns each job once a slot is
+//! free for it and returns when all have started, so a caller (the plugin,
+//! receipt after receipt) keeps up to `concurrency` messages of many
+//! batches in flight and waits, rather than queueing, when none is free.
 //!
 //! A message's slot is held through its retries: backing off on 429/503
 //! slows the sender down, which is what Google asks for. Dropping a
@@ -135,21 +141,12 @@ impl Dispatcher {
         let count = jobs.len();
         // Guards first: a job still queued when this future is dropped is
         // recorded as abandoned too (when the last worker lets go of it).
-        let queue: VecDeque<(usize, OutcomeGuard, Box<Job>)> = jobs
+        let queue: VecDeque<(usize, OutcomeGuard)> = jobs
             .into_iter()
             .enumerate()
-            .map(|(index, job)| {
-                let target = match &job.message.target {
-                    crate::Target::Token(t)
-                    | crate::Target::Topic(t)
-                    | crate::Target::Condition(t) => t.clone(),
-                };
-                let recorder = Arc::clone(&self.recorder);
-                // Boxed: a message with its platform blocks is over a kilobyte,
-                // moved through the queue and into the send future otherwise.
-                let guard = OutcomeGuard::new(recorder, job.receipt, job.owner.clone(), target);
-                (index, guard, Box::new(job))
-            })
+            // Boxed: a message with its platform blocks is over a kilobyte,
+            // moved through the queue and into the send future otherwise.
+            .map(|(index, job)| (index, self.guard(job)))
             .collect();
         let queue = Arc::new(Mutex::new(queue));
         let mut workers = JoinSet::new();
@@ -166,8 +163,7 @@ impl Dispatcher {
             let span = tracing::debug_span!("fcm_dispatch_worker");
             workers.spawn(Tracked {
                 work: Box::pin(worker.run(Arc::clone(&queue)).instrument(span)),
-                _queue: Arc::clone(&queue),
-                _live: LiveTask::new(&self.live),
+                _hold: (Arc::clone(&queue), LiveTask::new(&self.live)),
             });
         }
         drop(queue);
@@ -178,6 +174,52 @@ impl Dispatcher {
             }
         }
         outcomes
+    }
+
+    /// Waits until one of the `concurrency` slots is free (without taking
+    /// it), so a caller can hold back work it would otherwise queue.
+    pub async fn ready(&self) {
+        let _free = self.slots.acquire().await;
+    }
+
+    /// Starts every job, each in a task of its own spawned once one of the
+    /// dispatcher-wide slots is free (so at most `concurrency` such tasks
+    /// exist across all callers), and returns when the last has started:
+    /// a caller with more jobs than free slots waits here (backpressure).
+    /// [`Started::outcomes`] then waits for their outcomes.
+    ///
+    /// Dropping this future abandons the jobs not yet started; dropping
+    /// the [`Started`] aborts the started ones. Either way each records
+    /// [`Outcome::Abandoned`], and [`settle`](Self::settle) waits for that.
+    pub async fn start(&self, jobs: Vec<Job>) -> Started {
+        let mut queue: VecDeque<OutcomeGuard> =
+            jobs.into_iter().map(|job| self.guard(job)).collect();
+        let mut tasks = Vec::with_capacity(queue.len());
+        while !queue.is_empty() {
+            let Ok(slot) = Arc::clone(&self.slots).acquire_owned().await else { break };
+            let Some(guard) = queue.pop_front() else { break };
+            let n = self.jobs.fetch_add(1, Ordering::Relaxed);
+            let backoff = Backoff::new(
+                self.config.policy,
+                self.config.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            let client = self.client.clone();
+            let store = self.store.clone();
+            let validate_only = self.config.validate_only;
+            let work = async move {
+                let _slot = slot;
+                deliver(&client, store, validate_only, backoff, guard).await
+            };
+            let span = tracing::debug_span!("fcm_dispatch_job");
+            let task =
+                Tracked { work: Box::pin(work.instrument(span)), _hold: LiveTask::new(&self.live) };
+            tasks.push(AbortOnDrop(tokio::spawn(task)));
+        }
+        Started { tasks }
+    }
+
+    fn guard(&self, job: Job) -> OutcomeGuard {
+        OutcomeGuard::new(Arc::clone(&self.recorder), Box::new(job))
     }
 
     /// Waits until no task of this dispatcher is running (after a `run`
@@ -195,18 +237,57 @@ impl Dispatcher {
     }
 }
 
-type Queue = Arc<Mutex<VecDeque<(usize, OutcomeGuard, Box<Job>)>>>;
-
-/// A worker task's future, then its hold on the queue, then its live
-/// count: dropped in that order, so when the count reaches zero every
-/// guard (in flight or still queued) has recorded its outcome.
-struct Tracked<F> {
-    work: std::pin::Pin<Box<F>>,
-    _queue: Queue,
-    _live: LiveTask,
+/// Jobs a [`Dispatcher::start`] started; dropping it aborts those still
+/// running (each records [`Outcome::Abandoned`]).
+#[derive(Debug)]
+pub struct Started {
+    tasks: Vec<AbortOnDrop>,
 }
 
-impl<F: std::future::Future> std::future::Future for Tracked<F> {
+impl Started {
+    /// How many jobs were started.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// True if none was.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Waits for every started job's outcome, in job order.
+    pub async fn outcomes(mut self) -> Vec<Outcome> {
+        let mut outcomes = Vec::with_capacity(self.tasks.len());
+        for task in &mut self.tasks {
+            // A task that panicked dropped its guard: recorded abandoned.
+            outcomes.push((&mut task.0).await.unwrap_or(Outcome::Abandoned));
+        }
+        outcomes
+    }
+}
+
+/// A spawned job, aborted when dropped.
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<Outcome>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+type Queue = Arc<Mutex<VecDeque<(usize, OutcomeGuard)>>>;
+
+/// A task's future, then what it holds (a worker: its hold on the queue
+/// and its live count; a started job: its live count), dropped in that
+/// order, so when the live count reaches zero every guard (in flight or
+/// still queued) has recorded its outcome.
+struct Tracked<F, H> {
+    work: std::pin::Pin<Box<F>>,
+    _hold: H,
+}
+
+impl<F: std::future::Future, H: Unpin> std::future::Future for Tracked<F, H> {
     type Output = F::Output;
 
     fn poll(
@@ -235,13 +316,12 @@ impl Worker {
         loop {
             let Ok(_slot) = self.slots.acquire().await else { break };
             let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
-            let Some((index, guard, job)) = next else { break };
+            let Some((index, guard)) = next else { break };
             let n = self.jobs.fetch_add(1, Ordering::Relaxed);
             let backoff =
                 Backoff::new(self.policy, self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let store = self.store.clone();
-            let outcome =
-                deliver(&self.client, store, self.validate_only, backoff, guard, job).await;
+            let outcome = deliver(&self.client, store, self.validate_only, backoff, guard).await;
             done.push((index, outcome));
         }
         done
@@ -253,10 +333,11 @@ async fn deliver(
     store: Option<Arc<dyn DeviceStore>>,
     validate_only: bool,
     mut backoff: Backoff,
-    mut guard: OutcomeGuard,
-    job: Box<Job>,
+    guard: OutcomeGuard,
 ) -> Outcome {
-    // The guard is moved into the future, so an abort records Abandoned.
+    // The guard (owning the job) is moved into the future, so an abort
+    // records Abandoned.
+    let job = guard.job();
     let mut attempts = 0;
     let mut last = None;
     let verdict = loop {
@@ -273,10 +354,9 @@ async fn deliver(
     match verdict {
         Verdict::Delivered => guard.finish(Outcome::Delivered, None),
         Verdict::RemoveToken => {
-            let owner = guard.owner().cloned();
-            let removed = match (&store, owner, job.message.target.token()) {
-                (Some(store), Some(Owner::User(uid)), Some(token)) => {
-                    store.delete(&uid, token).await.map(|_| ()).map_err(|e| e.to_string())
+            let removed = match (&store, &job.owner, job.message.target.token()) {
+                (Some(store), Owner::User(uid), Some(token)) => {
+                    store.delete(uid, token).await.map(|_| ()).map_err(|e| e.to_string())
                 }
                 _ => Err("dead token, but no device store to remove it from".to_owned()),
             };

@@ -53,7 +53,7 @@ pub use client::{
     SendResponse, TopicResults,
 };
 pub use credentials::{ASSERTION_LIFETIME_SECS, FCM_SCOPE, GOOGLE_TOKEN_URI, ServiceAccount};
-pub use dispatch::{DispatchConfig, Dispatcher, Job};
+pub use dispatch::{DispatchConfig, Dispatcher, Job, Started};
 pub use error::{ApiError, BoxError, CredentialsError, SendError, TokenError};
 pub use message::{
     AndroidConfig, AndroidNotification, AndroidPriority, ApnsConfig, ApnsFcmOptions, ApnsPayload,

@@ -8,7 +8,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+
+use crate::dispatch::Job;
+use crate::message::Target;
 
 /// Whose message it is: a user (the device's owner) or a channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -142,49 +145,56 @@ impl Recorder {
 
 /// Records exactly one outcome for one message: the one given to
 /// [`finish`](Self::finish), or [`Outcome::Abandoned`] when dropped
-/// unfinished.
+/// unfinished. It owns the job, so the record takes the job's owner and
+/// target when it is made, without copying them beforehand.
 pub(crate) struct OutcomeGuard {
     recorder: Arc<Recorder>,
-    record: Option<OutcomeRecord>,
+    job: Box<Job>,
+    attempts: AtomicU32,
+    done: bool,
 }
 
 impl OutcomeGuard {
-    pub(crate) fn new(recorder: Arc<Recorder>, receipt: u64, owner: Owner, target: String) -> Self {
-        let record = OutcomeRecord {
-            receipt,
-            owner,
-            target,
-            outcome: Outcome::Abandoned,
-            attempts: 0,
-            error: None,
-        };
-        Self { recorder, record: Some(record) }
+    pub(crate) fn new(recorder: Arc<Recorder>, job: Box<Job>) -> Self {
+        Self { recorder, job, attempts: AtomicU32::new(0), done: false }
     }
 
-    pub(crate) fn owner(&self) -> Option<&Owner> {
-        self.record.as_ref().map(|r| &r.owner)
+    /// The job it will record the outcome of.
+    pub(crate) fn job(&self) -> &Job {
+        &self.job
     }
 
-    pub(crate) fn set_attempts(&mut self, attempts: u32) {
-        if let Some(record) = &mut self.record {
-            record.attempts = attempts;
-        }
+    pub(crate) fn set_attempts(&self, attempts: u32) {
+        self.attempts.store(attempts, Relaxed);
     }
 
     pub(crate) fn finish(mut self, outcome: Outcome, error: Option<String>) -> Outcome {
-        if let Some(mut record) = self.record.take() {
-            record.outcome = outcome;
-            record.error = error;
-            self.recorder.record(&record);
-        }
+        self.record(outcome, error);
         outcome
+    }
+
+    fn record(&mut self, outcome: Outcome, error: Option<String>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let job = &mut *self.job;
+        let target = match &mut job.message.target {
+            Target::Token(t) | Target::Topic(t) | Target::Condition(t) => std::mem::take(t),
+        };
+        let record = OutcomeRecord {
+            receipt: job.receipt,
+            owner: std::mem::replace(&mut job.owner, Owner::User(String::new())),
+            target,
+            outcome,
+            attempts: self.attempts.load(Relaxed),
+            error,
+        };
+        self.recorder.record(&record);
     }
 }
 
 impl Drop for OutcomeGuard {
     fn drop(&mut self) {
-        if let Some(record) = self.record.take() {
-            self.recorder.record(&record);
-        }
+        self.record(Outcome::Abandoned, None);
     }
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use hyper::{Method, Uri};
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -160,10 +160,10 @@ impl TokenCache {
         let body = format!(
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={assertion}"
         );
-        let headers =
-            [(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"))];
+        let mut headers = HeaderMap::with_capacity(1);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         let answer = transport
-            .send(Method::POST, self.token_uri.clone(), &headers, Bytes::from(body))
+            .send(Method::POST, self.token_uri.clone(), headers, Bytes::from(body))
             .await
             .map_err(|failure| match failure {
                 Failure::Timeout => TokenError::Timeout,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::HeaderMap;
 use hyper::{Method, Request, Uri};
 use hyper_rustls::{ConfigBuilderExt as _, HttpsConnector};
 use hyper_util::client::legacy::Client;
@@ -97,15 +97,13 @@ impl Transport {
         &self,
         method: Method,
         uri: Uri,
-        headers: &[(HeaderName, HeaderValue)],
+        headers: HeaderMap,
         body: Bytes,
     ) -> Result<Answer, Failure> {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method;
         *request.uri_mut() = uri;
-        let map = request.headers_mut();
-        map.reserve(headers.len());
-        map.extend(headers.iter().cloned());
+        *request.headers_mut() = headers;
         let exchange = async {
             let response =
                 self.client.request(request).await.map_err(|e| Failure::Other(e.into()))?;

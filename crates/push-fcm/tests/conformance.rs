@@ -78,6 +78,11 @@ impl Harness for FcmHarness {
             "fcm_base_url": self.fake.base_url(),
             "iid_base_url": self.fake.base_url(),
             "http_version": "http2",
+            // The suite's drop-on-full rules count one receipt in flight
+            // beside the queue: the plugin takes a receipt from the queue
+            // only while a send slot is free, so one slot gives exactly
+            // that (more slots, more receipts in flight: tests/plugin.rs).
+            "concurrency": 1,
         })
     }
     fn disabled_config(&self) -> Value {

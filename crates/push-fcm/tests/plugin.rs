@@ -129,7 +129,7 @@ async fn a_message_becomes_tinode_data_and_platform_blocks_per_device() -> TestR
     let data = json!({
         "what": "msg", "topic": "grpX", "ts": "2024-01-02T03:04:05.678Z", "xfrom": "usrAlice",
         "seq": "7", "mime": "text/x-drafty", "content": "hello world",
-        // Tinode's Drafty document marshals `txt` before `fmt`.
+        // Tinode's Go Drafty struct marshals `txt` before `fmt`.
         "rc": r#"{"txt":"hello world","fmt":[{"at":0,"len":5,"tp":"ST"}]}"#,
     });
     let android = by_token(&sends, "bob-android");
@@ -469,5 +469,101 @@ async fn credentials_can_come_from_a_file_and_the_token_uri_can_be_overridden() 
         fake.token_requests()[0].jwt_claims.as_ref().map(|c| c["aud"].clone()),
         Some(json!(fake.token_url()))
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn single_device_receipts_keep_concurrency_requests_in_flight_and_no_more() -> TestResult {
+    const CONCURRENCY: usize = 8;
+    const RECEIPTS: usize = 40;
+    let rig = rig(json!({"concurrency": CONCURRENCY, "buffer": RECEIPTS})).await?;
+    for n in 0..RECEIPTS {
+        device(&rig.store, &format!("usrR{n}"), &format!("tok-{n}"), "android").await?;
+    }
+    rig.fake.hold();
+    for n in 0..RECEIPTS {
+        let mut receipt = msg("grpChat", json!(format!("message {n}")));
+        receipt.to.clear();
+        receipt
+            .to
+            .insert(format!("usrR{n}"), Recipient { delivered: 0, devices: vec![], unread: 1 });
+        assert!(rig.handler.push(&Arc::new(receipt)).is_accepted(), "receipt {n} queued");
+    }
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while rig.fake.started() < CONCURRENCY {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "only {} requests in flight", rig.fake.started());
+    // Held: nothing answers, so more requests would only mean more slots.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(rig.fake.started(), CONCURRENCY, "in flight while the server holds answers");
+    assert_eq!(rig.fake.completed(), 0);
+    assert_eq!(rig.handler.counters().delivered, 0, "no receipt ends before its message");
+    rig.fake.release();
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while rig.handler.counters().delivered < RECEIPTS as u64 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "delivered: {:?}", rig.handler.counters());
+    rig.handler.stop(Duration::from_secs(5)).await;
+    assert_eq!(rig.fake.started(), RECEIPTS, "one request per receipt, none repeated");
+    let records = rig.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let mut seen: Vec<(u64, String)> =
+        records.iter().map(|r| (r.receipt, r.target.clone())).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), RECEIPTS, "one record per (receipt, device)");
+    assert_eq!(records.len(), RECEIPTS, "and no second one");
+    assert!(records.iter().all(|r| r.outcome == Outcome::Delivered && r.attempts == 1));
+    assert_eq!(rig.handler.outcomes().delivered, RECEIPTS as u64);
+    let counters = rig.handler.counters();
+    assert_eq!((counters.accepted, counters.delivered, counters.abandoned), (40, 40, 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn stop_abandons_queued_and_in_flight_receipts_and_counts_them() -> TestResult {
+    let rig = rig(json!({"concurrency": 4, "buffer": 32})).await?;
+    for n in 0..20 {
+        device(&rig.store, &format!("usrS{n}"), &format!("stok-{n}"), "android").await?;
+    }
+    rig.fake.hold();
+    for n in 0..20 {
+        let mut receipt = msg("grpChat", json!(format!("message {n}")));
+        receipt.to.clear();
+        receipt
+            .to
+            .insert(format!("usrS{n}"), Recipient { delivered: 0, devices: vec![], unread: 1 });
+        assert!(rig.handler.push(&Arc::new(receipt)).is_accepted());
+    }
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while rig.fake.started() < 4 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok());
+    rig.handler.stop(Duration::from_millis(50)).await;
+    let counters = rig.handler.counters();
+    assert_eq!((counters.accepted, counters.delivered, counters.abandoned), (20, 0, 20));
+    let outcomes = rig.handler.outcomes();
+    // The 4 in flight and every message of a receipt the worker had taken
+    // end abandoned, once each; receipts still in the mailbox queue never
+    // became messages (the mailbox counts them).
+    assert_eq!(outcomes.total(), outcomes.abandoned);
+    assert!(outcomes.abandoned >= 4, "{outcomes:?}");
+    let records = rig.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let mut seen: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), records.len(), "one record per device");
+    let completed = rig.fake.completed();
+    rig.fake.release();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(rig.fake.completed(), completed, "nothing answered after stop");
     Ok(())
 }

@@ -86,12 +86,19 @@ async fn telegram_messages_reach_fcm_once_per_live_device() {
     let to =
         |token: &str| sends.iter().filter(|s| s.token.as_deref() == Some(token)).count() as u64;
     assert_eq!(to("me-android"), messages, "each message once to the live device");
-    assert_eq!(to("me-stale"), 1, "the dead token is tried once, then removed");
+    // Receipts are sent side by side: the dead token is tried by the
+    // receipts that read the store before its first answer came back (at
+    // most the first `concurrency`), then never again.
+    let stale = to("me-stale");
+    assert!((1..=64).contains(&stale), "the dead token is tried {stale} times");
+    let last_stale =
+        sends.iter().rposition(|s| s.token.as_deref() == Some("me-stale")).expect("a stale send");
+    assert!(last_stale < 64 * 2, "no stale send after the first receipts: {last_stale}");
     assert_eq!(rig.buffer.receipts().expect("stdout lines").len() as u64, messages);
     let totals = rig.fcm.outcomes();
     assert_eq!(
         (totals.delivered, totals.token_removed, totals.total()),
-        (messages, 1, messages + 1)
+        (messages, stale, messages + stale)
     );
     assert_eq!(rig.tokens("usrMe").await.expect("tokens"), ["me-android"]);
 }

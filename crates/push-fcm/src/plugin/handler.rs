@@ -1,9 +1,14 @@
 //! [`FcmHandler`]: the [`Handler`] on a push-core [`Mailbox`]: `init`
 //! reads the config, loads the credentials and starts the worker; the
-//! worker expands each receipt into messages and hands them to the
-//! dispatcher (bounded concurrency across receipts, retries, dead-token
-//! removal, one outcome per message); `stop` stops the mailbox, then waits
-//! until every aborted send has recorded its `abandoned` outcome.
+//! worker expands each receipt into messages and starts them on the
+//! dispatcher, then takes the next receipt while they are sent (at most
+//! `concurrency` messages in flight across all receipts; with every slot
+//! busy the worker waits and receipts stay in the mailbox's bounded queue);
+//! the dispatcher retries, removes dead tokens and records one outcome per
+//! message, and the mailbox counts each receipt when its last message
+//! ends. `stop` stops the mailbox (abandoning, and counting, what is
+//! queued or in flight when the grace runs out), then waits until every
+//! aborted send has recorded its `abandoned` outcome.
 //!
 //! Channel requests become Instance ID topic batches, one attempt each (a
 //! failure is counted as a failed item by the mailbox). A request for one
@@ -18,7 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use push_core::{
     ChannelReq, ChannelTarget, Counters, Deliver, DeliveryError, DeviceStore, Handler,
-    HandlerError, Mailbox, Offer, Receipt,
+    HandlerError, Mailbox, Offer, Pending, Receipt,
 };
 use tracing::Instrument as _;
 
@@ -267,26 +272,47 @@ impl Worker {
 #[async_trait]
 impl Deliver for Worker {
     async fn receipt(&mut self, receipt: Arc<Receipt>) -> Result<(), DeliveryError> {
+        match self.start_receipt(receipt).await {
+            Pending::Done(result) => result,
+            Pending::Later(end) => end.await,
+        }
+    }
+
+    /// Waits for a free send slot before the mailbox takes more receipts,
+    /// so a busy dispatcher leaves them in the mailbox's bounded queue.
+    async fn ready(&mut self) {
+        self.dispatcher.ready().await;
+    }
+
+    /// Expands the receipt and starts its messages (waiting for slots when
+    /// all `concurrency` are busy); the end waits for their outcomes.
+    async fn start_receipt(&mut self, receipt: Arc<Receipt>) -> Pending {
         self.receipts += 1;
         let uids: Vec<&str> = receipt.to.keys().map(String::as_str).collect();
         let devices = match uids.is_empty() {
             true => BTreeMap::new(),
-            false => self.store.get_all(&uids).await?,
+            false => match self.store.get_all(&uids).await {
+                Ok(devices) => devices,
+                Err(error) => return Pending::Done(Err(error.into())),
+            },
         };
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let jobs = expand(&self.config, &receipt, &devices, self.receipts, now);
         if jobs.is_empty() {
-            return Ok(());
+            return Pending::Done(Ok(()));
         }
-        let outcomes = self.dispatcher.run(jobs).await;
-        let failed = outcomes
-            .iter()
-            .filter(|o| !matches!(o, Outcome::Delivered | Outcome::TokenRemoved))
-            .count();
-        match failed {
-            0 => Ok(()),
-            n => Err(format!("{n} of {} FCM messages failed", outcomes.len()).into()),
-        }
+        let started = self.dispatcher.start(jobs).await;
+        Pending::Later(Box::pin(async move {
+            let outcomes = started.outcomes().await;
+            let failed = outcomes
+                .iter()
+                .filter(|o| !matches!(o, Outcome::Delivered | Outcome::TokenRemoved))
+                .count();
+            match failed {
+                0 => Ok(()),
+                n => Err(format!("{n} of {} FCM messages failed", outcomes.len()).into()),
+            }
+        }))
     }
 
     async fn channel(&mut self, req: Arc<ChannelReq>) -> Result<(), DeliveryError> {

@@ -82,14 +82,18 @@ pub(crate) async fn fcm(checks: &mut Checks) -> Result<(), String> {
         rig.fake.token_requests().len(),
         rig.buffer.text().lines().count(),
     );
-    // msg: Bob 2 + Carol 1; sub: Dave 2; read: Bob 1 (his old iPhone went at
-    // the msg; receipts run in order); VK: Admin 2.
-    checks.check("push-fcm: 8 device pushes", outcomes.len() == 8);
+    // msg: Bob 2 + Carol 1; sub: Dave 2; read: Bob 1, or 2 when the read
+    // receipt read the store before the msg's send to his old iPhone came
+    // back dead (receipts are sent side by side); VK: Admin 2.
+    checks.check("push-fcm: 8 or 9 device pushes", (8..=9).contains(&outcomes.len()));
     checks.check(
         "push-fcm: every device push has one outcome",
         totals.total() == outcomes.len() as u64,
     );
-    checks.check("push-fcm: the 3 dead tokens were removed", removed.len() == 3);
+    let mut distinct = removed.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    checks.check("push-fcm: the 3 dead tokens were removed", distinct.len() == 3);
     checks.check(
         "push-fcm: nothing failed",
         totals.delivered + totals.token_removed == totals.total(),
