@@ -9,15 +9,17 @@
 //! qts, each channel); and, for a mode that promises it, never behind the
 //! last checkpoint the backend acknowledged.
 //!
-//! A backend's test supplies two closures (the child's command for a
-//! fresh database, and reopening it) and calls [`child`] when started in
-//! the child role ([`process::role`](super::process::role)). The stream is
+//! A backend's test is a few lines: one `open(mode, path)` function used
+//! by both processes, [`child_role`] first, then [`backend_test`] with the
+//! modes to run (see `updates-storage-sled/tests/crash.rs`); [`run`] and
+//! [`child`] are the parts underneath for a test that needs other wiring. The stream is
 //! lossless and in order, with no too-long answers, so every position a
 //! checkpoint reaches was delivered to the handler first.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::ops::Range;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -427,6 +429,96 @@ where
             usize::from(result.acked.pts.is_some() || !result.acked.channels.is_empty());
     }
     Ok(summary)
+}
+
+/// One durability mode of a backend under test: its name (passed to the
+/// backend's opener), whether it promises never to fall behind an
+/// acknowledged checkpoint, and its plan.
+#[derive(Debug, Clone)]
+pub struct Mode {
+    /// The mode's name, handed to the opener in both processes.
+    pub name: &'static str,
+    /// Held to "never behind the last acknowledged checkpoint" too.
+    pub durable: bool,
+    /// Rounds, seed and kill moments.
+    pub plan: Plan,
+}
+
+/// The child side of [`backend_test`]: when this process was started in
+/// the child role, opens the store with `open(mode, path)` from the role,
+/// runs [`child`] until killed, and returns `true`; otherwise `false`. Call
+/// it first in the backend's test, before creating anything to clean up.
+pub fn child_role<S, F>(open: F) -> bool
+where
+    S: StateStorage + ChannelAccessHasher + 'static,
+    F: Fn(&str, &Path) -> Result<Arc<S>, String>,
+{
+    let Some(role) = super::process::role() else { return false };
+    let mut parts = role.splitn(4, ':');
+    let (Some("crash"), Some(mode), Some(seed), Some(path)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        report(&format!("error: bad role {role}"));
+        return true;
+    };
+    let seed: u64 = seed.parse().unwrap_or_default();
+    let storage = match open(mode, Path::new(path)) {
+        Ok(storage) => storage,
+        Err(e) => {
+            report(&format!("error: open: {e}"));
+            return true;
+        }
+    };
+    let run = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(child(storage.clone(), storage, seed, 10_000_000)));
+    if let Err(e) = run {
+        report(&format!("error: {e}"));
+    }
+    true
+}
+
+/// A backend's kill -9 test (the parent side; see [`child_role`] for the
+/// child's), for its `#[test]` function named `test`: runs every mode's
+/// plan on fresh databases under `dir` (`<mode>-<round><suffix>`), each
+/// child started in the child role and each database reopened with
+/// `open(mode, path)`, and checks that every round ran and at least half
+/// acknowledged a checkpoint before the kill.
+///
+/// # Panics
+/// On the first failed round, naming the mode, round and seed.
+pub fn backend_test<S, F>(test: &str, dir: &Path, suffix: &str, modes: &[Mode], open: F)
+where
+    S: StateStorage + ChannelAccessHasher + 'static,
+    F: Fn(&str, &Path) -> Result<Arc<S>, String>,
+{
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        panic!("no tokio runtime");
+    };
+    for mode in modes {
+        let name = mode.name;
+        let path = |round: usize| dir.join(format!("{name}-{round}{suffix}"));
+        let summary = rt
+            .block_on(run(
+                &mode.plan,
+                mode.durable,
+                |round, seed| {
+                    let role = format!("crash:{name}:{seed}:{}", path(round).display());
+                    super::process::self_command(test, &role).map_err(|e| e.to_string())
+                },
+                |round| open(name, &path(round)).map(|s| s as Arc<dyn StateStorage>),
+            ))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(summary.rounds, mode.plan.rounds, "{name}");
+        assert!(
+            summary.acked_rounds * 2 >= mode.plan.rounds,
+            "{name}: only {} of {} rounds acknowledged a checkpoint before the kill",
+            summary.acked_rounds,
+            mode.plan.rounds
+        );
+    }
 }
 
 #[cfg(test)]

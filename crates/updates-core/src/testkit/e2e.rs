@@ -437,6 +437,34 @@ pub fn seeds(default: u64) -> Vec<u64> {
     }
 }
 
+/// Asserts that every seed of a [`run_many`] passed (naming each failure
+/// and how to rerun it) and that the run exercised what it is for: every
+/// seed delivered and called the server; over 100 seeds or more, some seed
+/// skipped a too-long answer, failed a storage write and restarted.
+/// Returns the seeds' stats for checks of the caller's own.
+///
+/// # Panics
+/// When a seed failed or the run exercised too little.
+pub fn assert_all_passed(seeds: &[u64], results: Vec<Result<Stats, String>>) -> Vec<Stats> {
+    let failures: Vec<&str> =
+        results.iter().filter_map(|r| r.as_ref().err()).map(String::as_str).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} seeds failed (rerun one with UPDATES_E2E_SEED=<seed>):\n{}",
+        failures.len(),
+        seeds.len(),
+        failures.join("\n")
+    );
+    let stats: Vec<Stats> = results.into_iter().filter_map(Result::ok).collect();
+    assert!(stats.iter().all(|s| s.delivered > 100 && s.rpcs > 0), "a seed exercised nothing");
+    if stats.len() >= 100 {
+        assert!(stats.iter().any(|s| s.skipped > 0), "no seed exercised a too-long answer");
+        assert!(stats.iter().any(|s| s.failed_writes > 0), "no seed exercised a storage failure");
+        assert!(stats.iter().any(|s| s.restarts > 0), "no seed exercised a restart");
+    }
+    stats
+}
+
 /// Runs `seeds` on up to 4 threads; `open(seed)` gives each seed's opener.
 /// Returns every seed's result (an error names its seed).
 pub fn run_many<F>(seeds: &[u64], open: F, options: Options) -> Vec<Result<Stats, String>>
