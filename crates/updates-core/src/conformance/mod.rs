@@ -4,13 +4,17 @@
 //!
 //! Checks use their own account ids (offset by `base`, up to `base + 400`),
 //! so one store can run the whole suite. The model check compares a backend with an
-//! in-memory model over random operation sequences.
+//! in-memory model over random operation sequences. Durable backends also
+//! run the reopen checks ([`everything_survives_a_reopen`],
+//! [`many_channels_iterate_in_order_after_reopen`]).
 
 mod model;
+mod reopen;
 
 use std::sync::Arc;
 
 pub use model::{Op, check_ops, random_ops};
+pub use reopen::{everything_survives_a_reopen, many_channels_iterate_in_order_after_reopen};
 
 use crate::error::StorageError;
 use crate::ports::{ChannelAccessHasher, StateStorage, StateWrite};
