@@ -144,7 +144,7 @@ pub struct ApiError {
     pub message: String,
     /// The `fieldViolations[].field` of a `BadRequest` detail.
     pub field_violations: Vec<String>,
-    /// The `Retry-After` header, in seconds, if present and numeric.
+    /// The `Retry-After` header (seconds or an HTTP-date) as a delay, if present and valid.
     pub retry_after: Option<Duration>,
 }
 
