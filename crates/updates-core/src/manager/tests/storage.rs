@@ -223,8 +223,17 @@ async fn s49_handler_error_is_reported_and_the_batch_skipped() {
     task.await.expect("join").expect("run");
 }
 
-#[tokio::test(start_paused = true)]
-async fn failed_channel_write_is_retried_with_the_next_checkpoint() {
+/// A running manager over a [`Flaky`] store seeded with pts 100 and
+/// channel 7 at pts 20 (channel catch-up off), with its errors recorded.
+struct Rig {
+    storage: Arc<Flaky>,
+    errs: Arc<std::sync::Mutex<Vec<String>>>,
+    rec: Arc<Recorder>,
+    manager: Manager,
+    task: tokio::task::JoinHandle<Result<(), Error>>,
+}
+
+async fn flaky_rig() -> Rig {
     let storage = Arc::new(Flaky::default());
     storage.inner.set_state(1, state(100)).await.expect("seed");
     storage.inner.set_channel_pts(1, 7, 20).await.expect("seed");
@@ -242,6 +251,12 @@ async fn failed_channel_write_is_retried_with_the_next_checkpoint() {
         manager.auth(Arc::new(Script::default()), 1, false, false).await.expect("auth").run(),
     );
     tokio::time::sleep(Duration::from_millis(5)).await;
+    Rig { storage, errs, rec, manager, task }
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_channel_write_is_retried_with_the_next_checkpoint() {
+    let Rig { storage, errs, rec, manager, task } = flaky_rig().await;
     storage.fail_set_channel.store(1, Ordering::SeqCst);
     manager
         .handle(Updates::short(Update::new_channel_message(7, 21, 21), 1))
@@ -311,23 +326,7 @@ async fn s38_inaccessible_channel_is_deleted_from_storage_and_not_retried_after_
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_common_write_is_retried_with_a_channel_checkpoint() {
-    let storage = Arc::new(Flaky::default());
-    storage.inner.set_state(1, state(100)).await.expect("seed");
-    storage.inner.set_channel_pts(1, 7, 20).await.expect("seed");
-    let hasher = Arc::new(MemoryStorage::new());
-    hasher.set_channel_access_hash(1, 7, 77).await.expect("seed");
-    let (errs, on_error) = errors();
-    let rec = Arc::new(Recorder::default());
-    let config = Config::new(rec.clone())
-        .storage(storage.clone())
-        .access_hasher(hasher)
-        .catch_up_channels(false)
-        .on_error(on_error);
-    let manager = Manager::new(config);
-    let task = tokio::spawn(
-        manager.auth(Arc::new(Script::default()), 1, false, false).await.expect("auth").run(),
-    );
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    let Rig { storage, errs, rec, manager, task } = flaky_rig().await;
     storage.fail_set_pts.store(1, Ordering::SeqCst);
     manager.handle(nm(101)).await.expect("handle");
     rec.wait_for(1).await;
