@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use updates_core::testkit::QuietClient;
 use updates_core::{
-    Batch, ChannelAccessHasher, ChannelDifference, ClientError, Config, Difference,
-    GetChannelDifference, GetDifference, Handler, HandlerError, Manager, MemoryStorage, RawClient,
-    State, StateStorage, Update, Updates,
+    Batch, ChannelAccessHasher, Config, Handler, HandlerError, Manager, MemoryStorage, State,
+    StateStorage, Update, Updates,
 };
 use updates_storage_sled::{Durability, SledStorage};
 use updates_storage_sqlite::{SqliteStorage, Synchronous};
@@ -39,25 +39,6 @@ impl Handler for Count {
             self.done.notify_one();
         }
         Ok(())
-    }
-}
-
-/// A client with nothing to tell.
-struct Quiet;
-
-#[async_trait::async_trait]
-impl RawClient for Quiet {
-    async fn get_state(&self) -> Result<State, ClientError> {
-        Ok(State { pts: START, qts: 0, date: 1, seq: 0 })
-    }
-    async fn get_difference(&self, r: GetDifference) -> Result<Difference, ClientError> {
-        Ok(Difference::Empty { date: r.date, seq: 0 })
-    }
-    async fn get_channel_difference(
-        &self,
-        r: GetChannelDifference,
-    ) -> Result<ChannelDifference, ClientError> {
-        Ok(ChannelDifference::Empty { is_final: true, pts: r.pts, timeout: None })
     }
 }
 
@@ -103,7 +84,15 @@ fn once(backend: Option<Backend>, n: i32) -> Duration {
         });
         let manager =
             Manager::new(Config::new(count.clone()).storage(storage.clone()).access_hasher(hasher));
-        let runner = manager.auth(Arc::new(Quiet), 1, false, false).await.expect("auth");
+        let runner = manager
+            .auth(
+                Arc::new(QuietClient { state: State { pts: START, qts: 0, date: 1, seq: 0 } }),
+                1,
+                false,
+                false,
+            )
+            .await
+            .expect("auth");
         let task = tokio::spawn(runner.run());
         tokio::time::sleep(Duration::from_millis(20)).await; // startup difference
         let input: Vec<Updates> = (1..=n)

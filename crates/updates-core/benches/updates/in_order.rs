@@ -9,9 +9,11 @@ use grammers_session::updates::{MessageBoxes, UpdatesLike};
 use grammers_tl_types as gtl;
 use updates_core::engine::{Action, Engine, EngineConfig};
 use updates_core::{
-    Batch, ChannelDifference, ClientError, Config, Difference, GetChannelDifference, GetDifference,
-    Handler, HandlerError, Manager, MemoryStorage, RawClient, State, StateStorage, Update, Updates,
+    Batch, Config, Difference, Handler, HandlerError, Manager, MemoryStorage, State, StateStorage,
+    Update, Updates,
 };
+
+use updates_core::testkit::QuietClient;
 
 use crate::Record;
 
@@ -109,25 +111,6 @@ impl Handler for Count {
     }
 }
 
-/// A client with nothing to tell.
-pub(crate) struct Quiet;
-
-#[async_trait::async_trait]
-impl RawClient for Quiet {
-    async fn get_state(&self) -> Result<State, ClientError> {
-        Ok(State { pts: START, qts: 0, date: 1, seq: 0 })
-    }
-    async fn get_difference(&self, r: GetDifference) -> Result<Difference, ClientError> {
-        Ok(Difference::Empty { date: r.date, seq: 0 })
-    }
-    async fn get_channel_difference(
-        &self,
-        r: GetChannelDifference,
-    ) -> Result<ChannelDifference, ClientError> {
-        Ok(ChannelDifference::Empty { is_final: true, pts: r.pts, timeout: None })
-    }
-}
-
 fn manager_once() -> Duration {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
@@ -137,7 +120,15 @@ fn manager_once() -> Duration {
         let manager = Manager::new(
             Config::new(count.clone()).storage(storage.clone()).access_hasher(storage.clone()),
         );
-        let runner = manager.auth(Arc::new(Quiet), 1, false, false).await.expect("auth");
+        let runner = manager
+            .auth(
+                Arc::new(QuietClient { state: State { pts: START, qts: 0, date: 1, seq: 0 } }),
+                1,
+                false,
+                false,
+            )
+            .await
+            .expect("auth");
         let task = tokio::spawn(runner.run());
         tokio::time::sleep(Duration::from_millis(20)).await; // startup difference
         let input = stream();

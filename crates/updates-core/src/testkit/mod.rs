@@ -13,6 +13,7 @@ pub mod e2e;
 mod generate;
 mod network;
 pub mod process;
+mod quiet;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -23,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::tl::{Chat, State, Update, Updates, User};
 
 pub use network::{Fate, InTransit, LossyNetwork};
+pub use quiet::QuietClient;
 
 /// Which box an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
