@@ -216,7 +216,12 @@ fn shuffled_fields() -> impl Strategy<Value = Vec<(String, Value)>> {
     let limit = vk_callback::MAX_JSON_DEPTH;
     // The envelope is level 1: a field value of depth `limit - 1` fits.
     let near_limit = (limit - 3..limit + 2).prop_map(deep);
-    let object = prop_oneof![3 => json_value(), 1 => near_limit.clone()];
+    // Deep nesting inside an unknown field of a valid object: a typed
+    // decode skips it, a JSON tree holds it, so both must meet one limit.
+    let hidden = (limit - 5..limit).prop_map(|depth| {
+        json!({"message": {"text": "x", "extra": deep(depth)}, "user_id": 1, "extra": deep(depth)})
+    });
+    let object = prop_oneof![3 => json_value(), 1 => near_limit.clone(), 1 => hidden];
     let unknown = prop_oneof![2 => json_value(), 1 => near_limit];
     let secret = prop_oneof![Just(json!("right")), Just(json!("wrong")), json_value()];
     (event_name(), prop_oneof![Just(json!(1)), json_value()], secret, object, unknown, any::<u8>())
